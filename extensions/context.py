@@ -1,4 +1,4 @@
-"""Context hook: names derived from the answers, computed once so templates never repeat the logic."""
+"""Context hook: names derived from the answers, computed once for every template."""
 
 from __future__ import annotations
 

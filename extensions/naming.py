@@ -1,8 +1,8 @@
 """Jinja filters for names: case conversion and the checks behind copier.yml's validators.
 
-Every filter is a pure function of its input, so rendering stays reproducible. A ``*_error`` filter
-returns an empty string for a good value and a one-line reason for a bad one, which is exactly what a
-Copier ``validator`` expects.
+Every filter is a pure function of its input, so rendering stays reproducible. A ``*_error``
+filter returns an empty string for a good value and a one-line reason for a bad one, which is
+exactly what a Copier ``validator`` expects.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-# Top-level modules a generated project imports (directly or through its tools). A package with one of
-# these names would shadow the real module and break the service or its tests.
+# Top-level modules a generated project imports (directly or through its tools). A package with
+# one of these names would shadow the real module and break the service or its tests.
 DEPENDENCY_MODULES = frozenset(
     {
         "aiosqlite",
@@ -48,6 +48,9 @@ DEPENDENCY_MODULES = frozenset(
         "websockets",
     }
 )
+
+# Standard-library packages that sys.stdlib_module_names leaves out.
+STDLIB_EXTRAS = frozenset({"test"})
 
 # Names that are valid identifiers but collide with the generated project's own layout.
 RESERVED_MODULES = frozenset({"src", "tests", "migrations", "docs"})
@@ -124,7 +127,7 @@ def module_name_error(name: str) -> str:
         return f"module_name must be at most {MAX_MODULE_NAME} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"module_name {name!r} is a Python keyword"
-    if name in sys.stdlib_module_names:
+    if name in sys.stdlib_module_names or name in STDLIB_EXTRAS:
         return f"module_name {name!r} would shadow the standard library module of that name"
     if name in DEPENDENCY_MODULES:
         return f"module_name {name!r} would shadow the dependency {name!r}"

@@ -4,7 +4,7 @@
 (:func:`configure`), so importing never connects. Code that uses it owns its transaction::
 
     async with async_session() as session, session.begin():
-        author = await Author.create(session, Author(name="Ada"))
+        book = await Book.create(session, Book(title="Dune"))
 """
 
 from __future__ import annotations

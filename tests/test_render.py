@@ -1,0 +1,115 @@
+"""Rendered projects are clean: no leftovers; lint, format, types and their own tests pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROFILES, render, run
+
+ProjectFor = Callable[[str], Path]
+
+
+def project_files(project: Path) -> list[Path]:
+    """Files of the project that git would track (caches and .env are ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [project / name for name in listed.split("\0") if name]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_template_leftovers(rendered: ProjectFor, profile: str) -> None:
+    project = rendered(profile)
+    files = project_files(project)
+    assert not [p for p in files if p.suffix == ".jinja"]
+    leftovers = [
+        str(p.relative_to(project))
+        for p in files
+        if any(marker in p.read_text(encoding="utf-8") for marker in ("{{", "{%", "{#"))
+    ]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_lint_format_and_types(
+    rendered: ProjectFor, project_env: dict[str, str], profile: str
+) -> None:
+    project = rendered(profile)
+    run([sys.executable, "-m", "ruff", "check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "ruff", "format", "--check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "mypy"], cwd=project, env=project_env)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_generated_test_suite_passes(
+    rendered: ProjectFor, project_env: dict[str, str], profile: str
+) -> None:
+    project = rendered(profile)
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=project_env,
+    )
+    assert " passed" in result.stdout
+    assert "failed" not in result.stdout
+
+
+def test_longest_allowed_names_stay_lint_clean(tmp_path: Path, project_env: dict[str, str]) -> None:
+    project = render(
+        tmp_path / "long",
+        project_name="An Exceedingly Long Service Name For Testing Line Lengths Ok",
+        project_slug="an-exceedingly-long-service-name-for-testing-line-lengths-ok",
+        module_name="an_exceedingly_long_module_name_for_test",
+        project_description='A "quoted" description that is long enough to need wrapping ' * 4,
+        author_name="Ana O'Brien",
+        python_version="3.13",
+    )
+    run([sys.executable, "-m", "ruff", "check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "ruff", "format", "--check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "mypy"], cwd=project, env=project_env)
+
+
+def test_answers_file_records_every_question(rendered: ProjectFor) -> None:
+    answers = yaml.safe_load((rendered("defaults") / ".copier-answers.yml").read_text())
+    assert answers["module_name"] == "my_service"
+    assert answers["project_slug"] == "my-service"
+    assert answers["include_example"] is True
+    assert answers["_src_path"]
+    assert "SECRET_KEY" not in str(answers)
+
+
+def test_include_example_off_leaves_no_trace(rendered: ProjectFor) -> None:
+    project = rendered("no-example")
+    mentions = [
+        str(p.relative_to(project))
+        for p in project_files(project)
+        if p.name != ".copier-answers.yml" and "Author" in p.read_text(encoding="utf-8")
+    ]
+    assert mentions == []
+    assert not list(project.rglob("*author*"))
+    assert (rendered("defaults") / "my_service" / "models" / "author.py").is_file()
+
+
+def test_rendering_is_reproducible(tmp_path: Path) -> None:
+    first = render(tmp_path / "first")
+    second = render(tmp_path / "second")
+
+    def snapshot(project: Path) -> dict[str, str]:
+        files = {str(p.relative_to(project)): p.read_text() for p in project_files(project)}
+        # _commit names the template commit; an uncommitted template gets a new one each render.
+        answers = files.pop(".copier-answers.yml").splitlines()
+        files[".copier-answers.yml"] = "\n".join(a for a in answers if not a.startswith("_commit"))
+        return files
+
+    assert snapshot(first) == snapshot(second)
+    assert (first / ".env").read_text() != (second / ".env").read_text()
