@@ -22,6 +22,13 @@ class EmbeddedPostgres:
 
     def __enter__(self) -> EmbeddedPostgres:
         self._server = get_server(self.folder, cleanup_mode="delete")
+        # A throw-away test server: trade durability for speed (CREATE DATABASE syncs otherwise).
+        self._server.psql(
+            "ALTER SYSTEM SET fsync = off;"
+            "ALTER SYSTEM SET synchronous_commit = off;"
+            "ALTER SYSTEM SET full_page_writes = off;"
+            "SELECT pg_reload_conf();"
+        )
         return self
 
     def __exit__(
