@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +14,8 @@ import yaml
 from tests.conftest import PROFILES, render, run
 
 ProjectFor = Callable[[str], Path]
+# The example resource, whatever the case: Author, authors, GET_AUTHORS (not Authorization).
+EXAMPLE = re.compile(r"\bauthors?\b|_AUTHORS?\b", re.IGNORECASE)
 
 
 def project_files(project: Path) -> list[Path]:
@@ -91,9 +94,11 @@ def test_answers_file_records_every_question(rendered: ProjectFor) -> None:
 def test_include_example_off_leaves_no_trace(rendered: ProjectFor) -> None:
     project = rendered("no-example")
     mentions = [
-        str(p.relative_to(project))
+        f"{p.relative_to(project)}: {line.strip()}"
         for p in project_files(project)
-        if p.name != ".copier-answers.yml" and "Author" in p.read_text(encoding="utf-8")
+        if p.name != ".copier-answers.yml"
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if EXAMPLE.search(line) and not line.startswith("authors = [")  # pyproject's own field
     ]
     assert mentions == []
     assert not list(project.rglob("*author*"))
@@ -113,3 +118,33 @@ def test_rendering_is_reproducible(tmp_path: Path) -> None:
 
     assert snapshot(first) == snapshot(second)
     assert (first / ".env").read_text() != (second / ".env").read_text()
+
+
+def test_scaffolded_handler_passes_lint_types_and_tests(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = render(tmp_path / "project")
+    command = [sys.executable, "-m", "my_service", "new-handler", "get_books", "--pkg-id", "200"]
+    run(command, cwd=project, env=project_env)
+    assert (project / "my_service" / "api" / "ws" / "handlers" / "get_books.py").is_file()
+    run([sys.executable, "-m", "ruff", "check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "ruff", "format", "--check", "."], cwd=project, env=project_env)
+    run([sys.executable, "-m", "mypy"], cwd=project, env=project_env)
+    listed = run([sys.executable, "-m", "my_service", "handlers"], cwd=project, env=project_env)
+    assert "200  GET_BOOKS" in listed.stdout
+    run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cli.py"],
+        cwd=project,
+        env=project_env,
+    )
+
+
+def test_websocket_benchmark_runs_and_reports_the_ratio(
+    rendered: ProjectFor, project_env: dict[str, str]
+) -> None:
+    result = run(
+        [sys.executable, "benchmarks/ws_roundtrip.py", "--messages", "200", "--rounds", "1"],
+        cwd=rendered("defaults"),
+        env=project_env,
+    )
+    assert "of the echo baseline" in result.stdout
