@@ -83,7 +83,7 @@ if tat - now > tolerance then
   return {0, 0, math.ceil(tat - now - tolerance), math.ceil(tat - now)}
 end
 local new_tat = tat + interval
-redis.call('SET', key, tostring(new_tat), 'PX', math.ceil(new_tat - now))
+redis.call('SET', key, tostring(new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
 local remaining = math.floor((capacity * interval - (new_tat - now)) / interval + 1e-9)
 return {1, remaining, 0, math.ceil(new_tat - now)}
 """
@@ -201,7 +201,7 @@ class MemoryBackend:
         if tat - now_ms > tolerance:
             return Decision(False, 0, math.ceil(tat - now_ms - tolerance), math.ceil(tat - now_ms))
         new_tat = tat + interval_ms
-        self._buckets[key] = (new_tat, now_ms + math.ceil(new_tat - now_ms))
+        self._buckets[key] = (new_tat, now_ms + max(1, math.ceil(new_tat - now_ms)))
         remaining = math.floor((capacity * interval_ms - (new_tat - now_ms)) / interval_ms + 1e-9)
         return Decision(True, remaining, 0, math.ceil(new_tat - now_ms))
 
