@@ -148,3 +148,14 @@ def test_websocket_benchmark_runs_and_reports_the_ratio(
         env=project_env,
     )
     assert "of the echo baseline" in result.stdout
+
+
+def test_rate_limiter_benchmark_runs_and_counts_round_trips(
+    rendered: ProjectFor, project_env: dict[str, str]
+) -> None:
+    result = run(
+        [sys.executable, "benchmarks/rate_limiter.py", "--checks", "200"],
+        cwd=rendered("defaults"),
+        env=project_env,
+    )
+    assert "1.00 round trips per check" in result.stdout
