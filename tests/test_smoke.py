@@ -111,6 +111,17 @@ def test_service_starts_on_embedded_defaults_and_serves_authors(service: tuple[s
     assert (project / "my_service.db").is_file()
 
 
+def test_forwarded_headers_do_not_buy_a_fresh_budget(service: tuple[str, Path]) -> None:
+    """Without TRUSTED_PROXIES, X-Forwarded-For is ignored, uvicorn's own handling included."""
+    base_url, _ = service
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        codes = [
+            http.get("/openapi.json", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(15)
+        ]
+    assert 429 in codes  # default: bursts of 10, then 1 a second, all for 127.0.0.1
+
+
 def test_service_answers_websocket_packages(service: tuple[str, Path]) -> None:
     base_url, project = service
     reader = mint_token(project)

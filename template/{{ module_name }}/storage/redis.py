@@ -12,8 +12,8 @@ def create_client(url: str, timeout: float, max_connections: int = 50) -> Redis:
 
     No retries and short timeouts; the rate limiter's fail mode decides what a failure means,
     and the client reconnects by itself on the next command once Redis is back. At most
-    ``max_connections`` are opened; further commands wait up to ``timeout`` for a free one
-    instead of failing, so a burst of requests is limited rather than let through.
+    ``max_connections`` are opened; further commands wait up to ``timeout`` for a free one, and
+    one that still finds none counts as a failure (the fail mode decides).
     """
     pool = BlockingConnectionPool.from_url(
         url,

@@ -7,7 +7,8 @@ the same with or without Redis. Times are integer milliseconds from the caller's
   last ``window_ms``; so no interval of ``window_ms`` ever holds more than ``limit`` admissions.
 - Token bucket (GCRA): a bucket of ``capacity`` tokens refilled one per ``interval_ms``; each
   admission takes a token, so spikes of up to ``capacity`` ride on top of the steady rate.
-- Connection set: members with an expiry; a member that is not refreshed stops counting.
+- Connection set: members with an expiry; a member that is not refreshed stops counting, and a
+  refresh puts back a member the backend lost (say, Redis restarted empty).
 
 With Redis each operation is one Lua script: one round trip, executed atomically.
 """
@@ -101,9 +102,8 @@ return 1
 """
 
 REFRESH_MEMBER = """
-if redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 
@@ -218,9 +218,7 @@ class MemoryBackend:
         return True
 
     async def refresh_member(self, key: str, member: str, ttl_ms: int, now_ms: int) -> None:
-        members = self._members.get(key)
-        if members is not None and member in members:
-            members[member] = now_ms + ttl_ms
+        self._members.setdefault(key, {})[member] = now_ms + ttl_ms
 
     async def remove_member(self, key: str, member: str) -> None:
         members = self._members.get(key)
