@@ -62,6 +62,18 @@ def run(
     return result
 
 
+def run_project_tests(
+    project: Path, env: Mapping[str, str], basetemp: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The generated project's own pytest, with a temporary folder of its own.
+
+    A nested pytest must not use the shared ``/tmp/pytest-of-<user>`` folder: each session there
+    deletes all but the three newest, which would pull the ground from under the outer session.
+    """
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    return run([*command, f"--basetemp={basetemp}", *args], cwd=project, env=env)
+
+
 def project_requirements(project: Path) -> list[str]:
     """Runtime and ``dev`` group requirements declared by a rendered project's pyproject.toml."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))

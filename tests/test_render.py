@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROFILES, render, run
+from tests.conftest import PROFILES, render, run, run_project_tests
 
 ProjectFor = Callable[[str], Path]
 # The example resource, whatever the case: Author, authors, GET_AUTHORS (not Authorization).
@@ -55,14 +55,10 @@ def test_lint_format_and_types(
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_generated_test_suite_passes(
-    rendered: ProjectFor, project_env: dict[str, str], profile: str
+    rendered: ProjectFor, project_env: dict[str, str], profile: str, tmp_path: Path
 ) -> None:
     project = rendered(profile)
-    result = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=project_env,
-    )
+    result = run_project_tests(project, project_env, tmp_path / "pytest")
     assert " passed" in result.stdout
     assert "failed" not in result.stdout
 
@@ -132,11 +128,7 @@ def test_scaffolded_handler_passes_lint_types_and_tests(
     run([sys.executable, "-m", "mypy"], cwd=project, env=project_env)
     listed = run([sys.executable, "-m", "my_service", "handlers"], cwd=project, env=project_env)
     assert "200  GET_BOOKS" in listed.stdout
-    run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cli.py"],
-        cwd=project,
-        env=project_env,
-    )
+    run_project_tests(project, project_env, tmp_path / "pytest", "tests/test_cli.py")
 
 
 def test_websocket_benchmark_runs_and_reports_the_ratio(

@@ -1,0 +1,1 @@
+"""Migrations that ``copier update`` runs between template versions (see framework.py)."""

@@ -1,0 +1,90 @@
+"""The template's release history, rebuilt in a temporary clone (tags may not travel)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from tests.conftest import TEMPLATE_ROOT
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+_RELEASE = re.compile(r"^## (\d+\.\d+\.\d+)\b.*?^Release commit: `([0-9a-f]{40})`", re.M | re.S)
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    commit: str
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+
+def recorded_releases() -> list[Release]:
+    """Releases listed in CHANGELOG.md with their recorded commits, oldest first."""
+    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    sections = re.split(r"(?=^## \d)", changelog, flags=re.M)
+    releases = []
+    for section in sections:
+        match = _RELEASE.search(section)
+        if match:
+            releases.append(Release(match.group(1), match.group(2)))
+    return sorted(releases, key=lambda release: Version(release.version))
+
+
+def next_version(releases: list[Release]) -> str:
+    """A version after every release: what the working tree is tagged as in the clone."""
+    latest = Version(releases[-1].version)
+    return f"{latest.major}.{latest.minor + 1}.0"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_IDENTITY}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def working_tree_files(root: Path) -> list[str]:
+    listed = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return [name for name in listed.split("\0") if name and (root / name).is_file()]
+
+
+def build_history(destination: Path) -> tuple[Path, list[Release], str]:
+    """Clone the template, tag every recorded release, and commit the working tree on top,
+    tagged as the next version. Returns the clone, the releases and that next version."""
+    releases = recorded_releases()
+    git(
+        TEMPLATE_ROOT.parent,
+        "clone",
+        "--quiet",
+        "--no-hardlinks",
+        str(TEMPLATE_ROOT),
+        str(destination),
+    )
+    for release in releases:
+        git(destination, "tag", "--force", release.tag, release.commit)
+    for name in git(destination, "ls-files", "-z").split("\0"):
+        if name:
+            (destination / name).unlink(missing_ok=True)
+    for name in working_tree_files(TEMPLATE_ROOT):
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATE_ROOT / name, target)
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--allow-empty", "-m", "working tree")
+    upcoming = next_version(releases)
+    git(destination, "tag", f"v{upcoming}")
+    return destination, releases, upcoming

@@ -1,0 +1,324 @@
+"""`copier update` from every recorded release to the working tree keeps the user's work.
+
+The working tree is committed in a clone of the template and tagged as the next version, so the
+update is a real one between two PEP 440 versions and migrations run as they will for users.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from tests.conftest import run_project_tests
+from tests.releases import GIT_IDENTITY, Release, build_history, git, recorded_releases
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "all-on": {"include_example": True, "python_version": "3.13"},
+}
+USER_OWNED = {"README.md", "my_service/about.py"}
+RELEASES = recorded_releases()
+CONFLICT = ("<<<<<<< ", ">>>>>>> ")
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The template clone with every release tagged, and the tag of the working tree."""
+    clone, _, upcoming = build_history(tmp_path_factory.mktemp("history") / "template")
+    return clone, f"v{upcoming}"
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+def copy(template: Path, destination: Path, ref: str, answers: dict[str, Any]) -> Path:
+    copier.run_copy(
+        str(template), str(destination), data=answers, vcs_ref=ref,
+        defaults=True, unsafe=True, quiet=True,
+    )  # fmt: skip
+    commit(destination, f"generate at {ref}")
+    return destination
+
+
+def update(project: Path, ref: str, **options: Any) -> None:
+    copier.run_update(
+        str(project), vcs_ref=ref, defaults=True, unsafe=True, overwrite=True,
+        conflict="inline", quiet=True, **options,
+    )  # fmt: skip
+
+
+def commit(project: Path, message: str) -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", message)
+
+
+def snapshot(project: Path) -> dict[str, str]:
+    """Tracked and untracked files (not ignored ones), minus what updates leave to the user."""
+    files = {}
+    for name in git(project, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split(
+        "\0"
+    ):
+        if not name or name in USER_OWNED or not (project / name).is_file():
+            continue
+        text = (project / name).read_text(encoding="utf-8")
+        if name == ".copier-answers.yml":
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("_commit"))
+        files[name] = text
+    return files
+
+
+def leftovers(project: Path) -> list[str]:
+    """Files holding conflict markers, and *.rej files."""
+    found = []
+    for path in project.rglob("*"):
+        if ".git" in path.parts or not path.is_file():
+            continue
+        if path.suffix == ".rej" or any(
+            line.startswith(CONFLICT) for line in path.read_text(errors="ignore").splitlines()
+        ):
+            found.append(str(path.relative_to(project)))
+    return found
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.tag)
+def test_untouched_project_updates_to_what_a_fresh_copy_gives(
+    history: tuple[Path, str], tmp_path: Path, release: Release, profile: str
+) -> None:
+    template, head = history
+    project = copy(template, tmp_path / "project", release.tag, PROFILES[profile])
+    update(project, head)
+    fresh = copy(template, tmp_path / "fresh", head, PROFILES[profile])
+    assert snapshot(project) == snapshot(fresh)
+    assert leftovers(project) == []
+    commit(project, "update")
+    update(project, head)  # a second update changes nothing
+    assert git(project, "status", "--porcelain") == ""
+
+
+def add_user_code(project: Path, example: bool) -> dict[str, str]:
+    """Edits a user makes in the extension points, a user-owned file and a template-owned line.
+    Returns each edited file with a line the update must keep."""
+    package = project / "my_service"
+    (package / "models" / "book.py").write_text(BOOK_MODEL)
+    (package / "api" / "http" / "books.py").write_text(BOOK_ROUTES)
+    revision = BOOK_REVISION.replace("{down}", "0002" if example else "0001")
+    (package / "migrations" / "versions" / "0003_books.py").write_text(revision)
+    (project / "tests" / "test_books.py").write_text(BOOK_TEST)
+    kept = {
+        "my_service/models/book.py": "class Book(CRUDModel, table=True):",
+        "my_service/api/http/books.py": 'router = APIRouter(prefix="/books"',
+        "my_service/migrations/versions/0003_books.py": 'revision: str = "0003"',
+        "tests/test_books.py": "async def test_books_start_empty",
+    }
+    if (package / "api" / "ws" / "handlers").is_dir():
+        (package / "api" / "ws" / "handlers" / "books.py").write_text(BOOK_HANDLER)
+        kept["my_service/api/ws/handlers/books.py"] = "COUNT_BOOKS = 300"
+    readme = project / "README.md"
+    readme.write_text(
+        readme.read_text() + "\nTeam notes: deploys go through the staging cluster.\n"
+    )
+    kept["README.md"] = "Team notes: deploys go through the staging cluster."
+    settings = project / "my_service" / "settings.py"
+    original = "HEALTH_CHECK_TIMEOUT: float = Field(default=3.0, gt=0)"
+    assert original in settings.read_text()
+    settings.write_text(settings.read_text().replace(original, original.replace("3.0", "4.0")))
+    kept["my_service/settings.py"] = "HEALTH_CHECK_TIMEOUT: float = Field(default=4.0, gt=0)"
+    return kept
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.tag)
+def test_update_keeps_user_work_and_the_project_passes_its_tests(
+    history: tuple[Path, str],
+    tmp_path: Path,
+    project_env: dict[str, str],
+    release: Release,
+    profile: str,
+) -> None:
+    template, head = history
+    answers = PROFILES[profile]
+    project = copy(template, tmp_path / "project", release.tag, answers)
+    kept = add_user_code(project, example=answers.get("include_example", True))
+    commit(project, "user work")
+    update(project, head)
+    for name, line in kept.items():
+        assert line in (project / name).read_text(), f"{name} lost the user's edit"
+    assert leftovers(project) == []
+    run_project_tests(project, project_env, tmp_path / "pytest", "-x")
+
+
+def test_edit_on_the_same_lines_as_the_template_shows_conflict_markers(
+    history: tuple[Path, str], tmp_path: Path
+) -> None:
+    template, head = history
+    project = copy(template, tmp_path / "project", RELEASES[0].tag, {})
+    pyproject = project / "pyproject.toml"
+    pinned = pyproject.read_text().replace('"fastapi>=0.115",', '"fastapi>=0.115,<1",')
+    pyproject.write_text(pinned)
+    commit(project, "pin fastapi")
+    update(project, head)
+    text = pyproject.read_text()
+    assert leftovers(project) == ["pyproject.toml"]
+    assert '"fastapi>=0.115,<1",' in text  # the user's line is kept inside the markers
+    assert '"httpx>=0.27",' in text  # and so is the template's
+
+
+def test_bad_answer_during_update_changes_nothing(
+    history: tuple[Path, str], tmp_path: Path
+) -> None:
+    template, head = history
+    project = copy(template, tmp_path / "project", RELEASES[0].tag, {})
+    before = git(project, "rev-parse", "HEAD")
+    with pytest.raises(ValueError, match="would shadow the standard library"):
+        update(project, head, data={"module_name": "json"})
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-parse", "HEAD") == before
+
+
+BOOK_MODEL = '''"""A model of the user's own, in the models extension point."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlmodel import Field
+
+from my_service.models.base import CRUDModel
+
+
+class Book(CRUDModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+
+    updatable_fields: ClassVar[frozenset[str]] = frozenset({"title"})
+'''
+
+BOOK_REVISION = '''"""Create the book table.
+
+Revision ID: 0003
+Revises: {down}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "{down}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "book",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("book")
+'''
+
+BOOK_ROUTES = '''"""Routes of the user's own, in the HTTP extension point."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from my_service.models.book import Book
+from my_service.storage.db import async_session
+
+router = APIRouter(prefix="/books", tags=["books"])
+
+
+@router.get("")
+async def list_books() -> list[dict[str, object]]:
+    async with async_session() as session:
+        books = await Book.get_list(session)
+    return [{"id": book.id, "title": book.title} for book in books]
+'''
+
+BOOK_HANDLER = '''"""A WebSocket handler of the user's own, with its own package id."""
+
+from __future__ import annotations
+
+from my_service.models.book import Book
+from my_service.routing import pkg_router
+from my_service.schemas.request import RequestModel
+from my_service.schemas.response import ResponseModel
+from my_service.storage.db import async_session
+
+COUNT_BOOKS = 300
+
+
+@pkg_router.register(COUNT_BOOKS)
+async def count_books(request: RequestModel) -> ResponseModel:
+    async with async_session() as session:
+        total = await Book.count(session)
+    return ResponseModel.ok_msg(request.pkg_id, request.req_id, data={"total": total})
+'''
+
+BOOK_TEST = '''"""The user's own test."""
+
+import httpx
+
+
+async def test_books_start_empty(client: httpx.AsyncClient) -> None:
+    response = await client.get("/books")
+    assert response.status_code == 200
+    assert response.json() == []
+'''
+
+
+RENAME_MIGRATION = """
+from extensions.migrations.framework import Migration, Project
+
+
+def rename(project: Project) -> None:
+    project.rename_answer("author_name", "maintainer_name")
+
+
+MIGRATIONS = [
+    Migration(
+        "{version}", "before", "author_name is now maintainer_name", rename,
+        questions=frozenset({{"author_name"}}),
+    )
+]
+"""
+
+
+@pytest.mark.parametrize("target", ["tagged", "untagged"])
+def test_migration_rewrites_answers_before_the_new_render(tmp_path: Path, target: str) -> None:
+    """A later release renames a question; its migration carries the old answer over."""
+    template, _, upcoming = build_history(tmp_path / "template")
+    project = copy(template, tmp_path / "project", f"v{upcoming}", {"author_name": "Grace Hopper"})
+    later = f"{int(upcoming.split('.')[0])}.{int(upcoming.split('.')[1]) + 1}.0"
+    config = (template / "copier.yml").read_text().replace("\nauthor_name:", "\nmaintainer_name:")
+    config = config.replace("not author_name.strip()", "not maintainer_name.strip()")
+    config = config.replace("author_name must not be empty", "maintainer_name must not be empty")
+    (template / "copier.yml").write_text(config)
+    pyproject = template / "template" / "pyproject.toml.jinja"
+    pyproject.write_text(
+        pyproject.read_text().replace("author_name | quoted", "maintainer_name | quoted")
+    )
+    registry = template / "extensions" / "migrations" / "registry.py"
+    registry.write_text(RENAME_MIGRATION.format(version=later))
+    git(template, "add", "--all")
+    git(template, "commit", "--quiet", "-m", "rename author_name")
+    if target == "tagged":
+        git(template, "tag", f"v{later}")
+    update(project, f"v{later}" if target == "tagged" else "HEAD")
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "maintainer_name: Grace Hopper" in answers
+    assert "author_name" not in answers
+    assert 'name = "Grace Hopper"' in (project / "pyproject.toml").read_text()
