@@ -1,15 +1,16 @@
 """Golden snapshots: committed renderings of two canonical profiles.
 
-Every template change shows its effect on generated files in review. After changing the template,
-regenerate them and commit the result with the change:
+Each profile's rendering is stored as one text file, ``tests/golden/<profile>.txt``: every
+generated file under a ``==== path ====`` header. Every template change shows its effect on
+generated files in review. After changing the template, regenerate and commit them with it:
 
     python -m tests.golden
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +45,29 @@ def render_profile(profile: str, destination: Path) -> Path:
     return destination
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
+def snapshot(root: Path) -> str:
+    """Every file under ``root``, in path order, each under a header line naming it."""
+    parts = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            text = path.read_text(encoding="utf-8")
+            parts.append(f"==== {path.relative_to(root)} ====\n{text}")
+            if not text.endswith("\n"):
+                parts.append("\n")
+    return "".join(parts)
+
+
+def golden_file(profile: str) -> Path:
+    return GOLDEN_ROOT / f"{profile}.txt"
 
 
 def regenerate() -> None:
+    GOLDEN_ROOT.mkdir(exist_ok=True)
     for profile in GOLDEN_PROFILES:
-        target = GOLDEN_ROOT / profile
-        shutil.rmtree(target, ignore_errors=True)
-        render_profile(profile, target)
-        print(f"wrote {target.relative_to(TEMPLATE_ROOT)} ({len(tree(target))} files)")
+        with tempfile.TemporaryDirectory() as folder:
+            text = snapshot(render_profile(profile, Path(folder) / profile))
+        golden_file(profile).write_text(text, encoding="utf-8")
+        print(f"wrote {golden_file(profile).relative_to(TEMPLATE_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -7,25 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden import GOLDEN_PROFILES, GOLDEN_ROOT, render_profile, tree
+from tests.golden import GOLDEN_PROFILES, golden_file, render_profile, snapshot
 
 
 @pytest.mark.parametrize("profile", GOLDEN_PROFILES)
 def test_rendering_matches_the_golden_snapshot(tmp_path: Path, profile: str) -> None:
-    rendered = tree(render_profile(profile, tmp_path / profile))
-    golden = tree(GOLDEN_ROOT / profile)
-    hint = "template output changed: run `python -m tests.golden` and commit tests/golden/"
-    assert sorted(rendered) == sorted(golden), hint
-    changed = [name for name in rendered if rendered[name] != golden[name]]
-    diffs = [
-        "".join(
-            difflib.unified_diff(
-                golden[name].decode().splitlines(keepends=True),
-                rendered[name].decode().splitlines(keepends=True),
-                f"golden/{name}",
-                f"rendered/{name}",
-            )
+    rendered = snapshot(render_profile(profile, tmp_path / profile))
+    golden = golden_file(profile).read_text(encoding="utf-8")
+    diff = "".join(
+        difflib.unified_diff(
+            golden.splitlines(keepends=True),
+            rendered.splitlines(keepends=True),
+            f"golden/{profile}.txt",
+            "rendered",
+            n=2,
         )
-        for name in changed[:3]
-    ]
-    assert changed == [], hint + "\n" + "\n".join(diffs)
+    )
+    assert not diff, (
+        "template output changed: run `python -m tests.golden` and commit tests/golden/\n"
+        + diff[:6000]
+    )

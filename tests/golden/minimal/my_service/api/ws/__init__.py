@@ -1,1 +1,0 @@
-"""The WebSocket package API on ``/web``."""

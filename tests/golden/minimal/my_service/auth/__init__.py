@@ -1,1 +1,0 @@
-"""Authentication (bearer JWTs checked against an issuer's JWKS) and role checks."""
