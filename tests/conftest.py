@@ -74,7 +74,8 @@ def run_project_tests(
     deletes all but the three newest, which would pull the ground from under the outer session.
     """
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    return run([*command, f"--basetemp={basetemp}", *args], cwd=project, env=env)
+    own_env = {name: value for name, value in env.items() if name != "PYTEST_ADDOPTS"}
+    return run([*command, f"--basetemp={basetemp}", *args], cwd=project, env=own_env)
 
 
 def project_requirements(project: Path) -> list[str]:
