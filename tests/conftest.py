@@ -20,6 +20,12 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PROFILES: dict[str, dict[str, Any]] = {
     "defaults": {},
     "no-example": {"include_example": False},
+    "full": {
+        "include_example": True,
+        "enable_audit_logging": True,
+        "include_monitoring": True,
+        "include_docker": True,
+    },
 }
 
 Render = Callable[..., Path]
@@ -108,10 +114,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 def project_env(rendered: Callable[[str], Path]) -> dict[str, str]:
     """This interpreter, with the generated project's dependencies installed into it.
 
-    All rendered projects share one environment (their requirements are the same), which keeps the
-    suite fast. pip does nothing when everything is already installed.
+    All rendered projects share one environment, which keeps the suite fast: it holds what the
+    project with every option on requires, which is everything any other combination requires.
+    pip does nothing when everything is already installed.
     """
-    requirements = project_requirements(rendered("defaults"))
+    requirements = project_requirements(rendered("full"))
     run([sys.executable, "-m", "pip", "install", "--quiet", *requirements], cwd=TEMPLATE_ROOT)
     return clean_env()
 
