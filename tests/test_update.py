@@ -336,7 +336,7 @@ def test_migration_rewrites_answers_before_the_new_render(tmp_path: Path, target
     assert 'name = "Grace Hopper"' in (project / "pyproject.toml").read_text()
 
 
-def test_alembic_revisions_are_never_rendered_on_update(tmp_path: Path) -> None:
+def test_alembic_revisions_are_never_rewritten_on_update(tmp_path: Path) -> None:
     """A release that changes a template revision file leaves the project's copy alone."""
     template, _, upcoming = build_history(tmp_path / "template")
     project = copy(template, tmp_path / "project", f"v{upcoming}", {})
@@ -352,3 +352,17 @@ def test_alembic_revisions_are_never_rendered_on_update(tmp_path: Path) -> None:
     update(project, later_release(template, upcoming))
     assert (project / revision).read_text() == before
     assert (project / "my_service" / "storage" / "db.py").read_text().startswith('"""The database')
+
+
+def test_an_option_turned_on_by_an_update_brings_its_revision(tmp_path: Path) -> None:
+    """The project's revisions stay as they are; the audit option's own revision is added."""
+    template, _, upcoming = build_history(tmp_path / "template")
+    project = copy(template, tmp_path / "project", f"v{upcoming}", {})
+    versions = project / "my_service" / "migrations" / "versions"
+    initial = versions / "0001_initial.py"
+    initial.write_text(initial.read_text() + "# squashed by us\n")
+    commit(project, "edit a revision")
+    update(project, f"v{upcoming}", data={"enable_audit_logging": True})
+    assert initial.read_text().endswith("# squashed by us\n")
+    assert (versions / "audit_0001_user_actions.py").is_file()
+    assert (project / "my_service" / "audit" / "writer.py").is_file()

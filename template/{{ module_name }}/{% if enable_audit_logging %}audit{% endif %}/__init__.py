@@ -1,0 +1,8 @@
+"""The audit trail: every HTTP request and WebSocket message, written to ``user_actions``.
+
+- :mod:`.records` turns a request or a message into a row, with sensitive values redacted
+  (:mod:`.redaction`);
+- :class:`.writer.AuditWriter` queues rows and writes them in batches, off the request path;
+- :class:`.middleware.AuditMiddleware` records HTTP requests; the WebSocket endpoint records
+  each message it answers.
+"""
