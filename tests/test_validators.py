@@ -26,6 +26,9 @@ BAD_ANSWERS = [
     ({"module_name": "1service"}, "lowercase Python identifier"),
     ({"module_name": "src"}, "reserved"),
     ({"module_name": "tests"}, "reserved"),
+    ({"module_name": "benchmarks"}, "reserved"),
+    ({"module_name": "prometheus_client"}, "dependency"),
+    ({"module_name": "monitoring", "include_monitoring": True}, "choose another module_name"),
     ({"module_name": "x" * 41}, "at most 40"),
     ({"project_slug": "-leading-dash"}, "valid distribution name"),
     ({"project_slug": "has space"}, "valid distribution name"),
@@ -86,6 +89,12 @@ def test_case_filters(name: str, kebab: str, snake: str) -> None:
 @pytest.mark.parametrize("good", ["my_service", "orders", "a", "service2", "_private"])
 def test_good_module_names_pass(good: str) -> None:
     assert naming.module_name_error(good) == ""
+
+
+def test_an_option_folder_is_free_when_the_option_is_off() -> None:
+    assert naming.option_folder_error("monitoring", "include_monitoring", False) == ""
+    assert naming.option_folder_error("service", "include_monitoring", True) == ""
+    assert "monitoring/" in naming.option_folder_error("monitoring", "include_monitoring", True)
 
 
 def test_default_answers_pass_every_validator() -> None:
