@@ -32,6 +32,11 @@ class ConnectionManager:
         return frozenset(self._sockets.get(user_id, ()))
 
     @property
+    def connection_count(self) -> int:
+        """Open sockets, all users together."""
+        return sum(len(sockets) for sockets in self._sockets.values())
+
+    @property
     def user_count(self) -> int:
         """Users with at least one open socket."""
         return len(self._sockets)
