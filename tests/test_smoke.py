@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,15 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def read_log(folder: Path) -> str:
-    return (folder / "service.log").read_text()
+from tests import service as svc
 
 
 @pytest.fixture
@@ -35,53 +23,12 @@ def service(
 ) -> Iterator[tuple[str, Path]]:
     """``python -m my_service serve`` in the rendered project, with an empty environment."""
     project = rendered("defaults")
-    port = free_port()
-    log = (tmp_path / "service.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "my_service", "serve", "--port", str(port)],
-        cwd=project,
-        env={},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"service exited {process.returncode}:\n{read_log(tmp_path)}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no healthy service after 60 s:\n{read_log(tmp_path)}")
-            time.sleep(0.2)
+    with svc.serving(project, sys.executable, tmp_path / "service.log") as base_url:
         yield base_url, project
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-    assert process.returncode == 0, read_log(tmp_path)
 
 
 def mint_token(project: Path, *roles: str) -> str:
-    """``python -m my_service token`` in the project, with no environment, as a user would."""
-    role_args = [arg for role in roles for arg in ("--role", role)]
-    result = subprocess.run(
-        [sys.executable, "-m", "my_service", "token", "--sub", "smoke", *role_args],
-        cwd=project,
-        env={},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return svc.mint_token(project, sys.executable, *roles)
 
 
 def test_service_starts_on_embedded_defaults_and_serves_authors(service: tuple[str, Path]) -> None:
@@ -126,7 +73,7 @@ def test_service_answers_websocket_packages(service: tuple[str, Path]) -> None:
     base_url, project = service
     reader = mint_token(project)
     editor = mint_token(project, "editor")
-    ws_url = base_url.replace("http://", "ws://") + "/web"
+    ws_url = svc.ws_url(base_url)
 
     async def conversation() -> list[dict[str, Any]]:
         replies = []
