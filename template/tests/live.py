@@ -12,13 +12,18 @@ import uvicorn
 
 
 @asynccontextmanager
-async def serve(app: Any, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL (``http://127.0.0.1:<port>``)."""
+async def serve(
+    app: Any, *, lifespan: Literal["on", "off"] = "on", **options: Any
+) -> AsyncIterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL (``http://127.0.0.1:<port>``).
+
+    ``options`` go to ``uvicorn.Config`` (e.g. ``cli.server_options(settings)``).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning")
+    config = uvicorn.Config(app, lifespan=lifespan, **{"log_level": "warning", **options})
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

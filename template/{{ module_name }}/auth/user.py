@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +23,17 @@ class User:
         return required <= self.roles
 
     @classmethod
-    def from_claims(cls, claims: Mapping[str, Any], client_id: str | None = None) -> User:
+    def from_claims(
+        cls,
+        claims: Mapping[str, Any],
+        client_id: str | None = None,
+        role_implies: Mapping[str, Iterable[str]] | None = None,
+    ) -> User:
         """Build a user from verified claims; roles as Keycloak puts them.
 
         Realm roles come from ``realm_access.roles``; when ``client_id`` is given, that client's
-        roles from ``resource_access[client_id].roles`` count too.
+        roles from ``resource_access[client_id].roles`` count too. ``role_implies`` adds the roles
+        each held role grants (``{"admin": ["editor"]}``), transitively.
         """
         roles = set(_role_list(claims.get("realm_access")))
         if client_id:
@@ -39,7 +45,7 @@ class User:
         return cls(
             id=subject,
             username=username if isinstance(username, str) and username else subject,
-            roles=frozenset(roles),
+            roles=implied_roles(roles, role_implies or {}),
             claims=dict(claims),
         )
 
@@ -51,3 +57,15 @@ def _role_list(access: Any) -> list[str]:
     if not isinstance(roles, list):
         return []
     return [role for role in roles if isinstance(role, str)]
+
+
+def implied_roles(roles: Iterable[str], implies: Mapping[str, Iterable[str]]) -> frozenset[str]:
+    """``roles`` plus every role they grant through ``implies``, transitively (cycles are fine)."""
+    held = set(roles)
+    pending = list(held)
+    while pending:
+        for granted in implies.get(pending.pop(), ()):
+            if granted not in held:
+                held.add(granted)
+                pending.append(granted)
+    return frozenset(held)
