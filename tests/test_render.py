@@ -48,6 +48,20 @@ def test_no_template_leftovers(rendered: ProjectFor, profile: str) -> None:
     assert leftovers == []
 
 
+LINK = re.compile(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_links_between_generated_documents_resolve(rendered: ProjectFor, profile: str) -> None:
+    project = rendered(profile)
+    broken = []
+    for page in [project / "README.md", *sorted((project / "docs").glob("*.md"))]:
+        for target in LINK.findall(page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).is_file():
+                broken.append(f"{page.relative_to(project)} -> {target}")
+    assert broken == []
+
+
 @pytest.mark.parametrize("profile", UNCOVERED)
 def test_lint_format_and_types(
     rendered: ProjectFor, project_env: dict[str, str], profile: str
