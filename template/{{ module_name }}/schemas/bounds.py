@@ -40,7 +40,9 @@ def whole_number(value: Any) -> Any:
     return value
 
 
-RowId = Annotated[int, BeforeValidator(whole_number), Field(ge=1, le=MAX_ID)]
+# The validator comes last so that it runs first, and so that FastAPI still shows the interval
+# as `minimum`/`maximum` in the OpenAPI document.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole_number)]
 """A row id: digits only, from 1 to :data:`MAX_ID`."""
 
 PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
