@@ -54,7 +54,7 @@ def text(max_length: int, *, min_length: int = 0) -> StringConstraints:
 
     ``Annotated[str, text(255)]``; the length is counted in characters, like the column's.
     """
-    return StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL)
+    return StringConstraints(min_length=min_length or None, max_length=max_length, pattern=NO_NUL)
 
 
 ShortText = Annotated[str, text(255)]
