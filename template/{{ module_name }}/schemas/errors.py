@@ -2,14 +2,45 @@
 
 Every error answers ``{"detail": "<message>"}``. A 422 adds ``errors``, one item per wrong field
 in the shape the WebSocket protocol uses in ``data.errors``; 429 and 503 add ``retry_after``
-(seconds, also in the ``Retry-After`` header). See ``docs/errors.md``.
+(seconds, also in the ``Retry-After`` header). See ``docs/errors.md``. :func:`error_items` bounds
+the items of both protocols: no client input is echoed, whatever its size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+MAX_ERRORS = 20
+"""Error items one answer lists at most (an HTTP 422 or a WebSocket error)."""
+MAX_TEXT = 120
+"""Characters of one ``loc`` part, ``msg`` or ``type`` at most (a ``loc`` part can be a key the
+client chose)."""
+MAX_LOC_PARTS = 8
+
+
+def printable(text: str) -> str:
+    """``text`` cut to :data:`MAX_TEXT` characters and made encodable (lone surrogates -> ``?``)."""
+    cut = text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+    return cut.encode("utf-8", "replace").decode("utf-8")
+
+
+def error_items(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors as ``{"loc", "msg", "type"}`` items: no ``input``, no ``ctx``, bounded."""
+    return [
+        {
+            "loc": [
+                part if isinstance(part, int) else printable(str(part))
+                for part in list(error.get("loc", ()))[:MAX_LOC_PARTS]
+            ],
+            "msg": printable(str(error.get("msg", ""))),
+            "type": printable(str(error.get("type", ""))),
+        }
+        for error in islice(errors, MAX_ERRORS)
+    ]
 
 
 class ErrorItem(BaseModel):
