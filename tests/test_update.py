@@ -368,13 +368,14 @@ def test_alembic_revisions_are_never_rewritten_on_update(tmp_path: Path) -> None
     template_dir = template / "template" / "{{ module_name }}"
     initial = template_dir / "migrations" / "versions" / "0001_initial.py"
     initial.write_text(initial.read_text().replace('"""Initial revision', '"""Changed revision'))
-    db_module = template_dir / "storage" / "db.py"
-    db_module.write_text(
-        db_module.read_text().replace('"""Database engine', '"""The database engine')
+    redis_module = template_dir / "storage" / "redis.py"
+    redis_module.write_text(
+        redis_module.read_text().replace('"""The Redis client', '"""The changed Redis client')
     )
     update(project, later_release(template, upcoming))
     assert (project / revision).read_text() == before
-    assert (project / "my_service" / "storage" / "db.py").read_text().startswith('"""The database')
+    changed = (project / "my_service" / "storage" / "redis.py").read_text()
+    assert changed.startswith('"""The changed Redis client')
 
 
 def test_an_option_turned_on_by_an_update_brings_its_revision(tmp_path: Path) -> None:
