@@ -31,6 +31,12 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 USER_OWNED = {"README.md", "my_service/about.py"}
 RELEASES = recorded_releases()
+MERGE_CHECKS = (
+    "tests/test_books.py",
+    "tests/test_health.py",
+    "tests/test_migrations.py",
+    "tests/test_settings.py",
+)
 CONFLICT = ("<<<<<<< ", ">>>>>>> ")
 
 
@@ -162,7 +168,12 @@ def test_update_keeps_user_work_and_the_project_passes_its_tests(
         assert line in (project / name).read_text(), f"{name} lost the user's edit"
     assert leftovers(project) == []
     merge_migration_heads(project, project_env)
-    run_project_tests(project, project_env, tmp_path / "pytest", "-x")
+    # Updates from every release end in the same template code; they differ in the three-way merge
+    # that produced it. The newest release's update runs the whole generated suite; the others run
+    # the user's own test and the tests that import every module, start the app and walk the
+    # migrations, which any broken merge fails.
+    selection = () if release == RELEASES[-1] else MERGE_CHECKS
+    run_project_tests(project, project_env, tmp_path / "pytest", "-x", *selection)
 
 
 def merge_migration_heads(project: Path, env: dict[str, str]) -> None:
