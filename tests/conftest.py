@@ -38,18 +38,34 @@ PROFILES: dict[str, dict[str, Any]] = {
 Render = Callable[..., Path]
 
 
-def render(destination: Path, **answers: Any) -> Path:
-    """Copy the template's working tree into ``destination``; unanswered questions take defaults."""
+def render(
+    destination: Path,
+    template: Path = TEMPLATE_ROOT,
+    ref: str = "HEAD",
+    skip_tasks: bool = False,
+    **answers: Any,
+) -> Path:
+    """The one way tests generate a project: copy ``template`` at ``ref`` (the working tree of
+    this checkout by default) into ``destination``; unanswered questions take their defaults."""
     copier.run_copy(
-        str(TEMPLATE_ROOT),
+        str(template),
         str(destination),
         data=answers,
         defaults=True,
         unsafe=True,
         quiet=True,
-        vcs_ref="HEAD",
+        skip_tasks=skip_tasks,
+        vcs_ref=ref,
     )
     return destination
+
+
+def update(project: Path, ref: str, **options: Any) -> None:
+    """The one way tests update a project: ``copier update`` to ``ref``, conflicts inline."""
+    copier.run_update(
+        str(project), vcs_ref=ref, defaults=True, unsafe=True, overwrite=True,
+        conflict="inline", quiet=True, **options,
+    )  # fmt: skip
 
 
 def run(

@@ -14,9 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import copier
-
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import TEMPLATE_ROOT, render
 
 GOLDEN_ROOT = Path(__file__).resolve().parent / "golden"
 GOLDEN_PROFILES: dict[str, dict[str, Any]] = {
@@ -29,16 +27,7 @@ VOLATILE_ANSWERS = ("_commit:", "_src_path:")
 
 def render_profile(profile: str, destination: Path) -> Path:
     """Render ``profile`` without running tasks (no git repository, no .env with secrets)."""
-    copier.run_copy(
-        str(TEMPLATE_ROOT),
-        str(destination),
-        data=GOLDEN_PROFILES[profile],
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-        vcs_ref="HEAD",
-    )
+    render(destination, skip_tasks=True, **GOLDEN_PROFILES[profile])
     answers = destination / ".copier-answers.yml"
     lines = answers.read_text().splitlines(keepends=True)
     answers.write_text("".join(line for line in lines if not line.startswith(VOLATILE_ANSWERS)))

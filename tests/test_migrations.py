@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import copier
 import pytest
 import yaml
 from packaging.version import Version
@@ -13,7 +12,7 @@ from packaging.version import Version
 from extensions.migrations.framework import Migration, MigrationError, Project, pending, run
 from extensions.migrations.lint import breaking_changes, unmigrated
 from extensions.migrations.registry import MIGRATIONS
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import TEMPLATE_ROOT, render
 from tests.releases import build_history, recorded_releases
 
 
@@ -88,9 +87,7 @@ def test_every_registered_migration_is_idempotent(registered: Migration, tmp_pat
     older = [r for r in recorded_releases() if Version(r.version) < Version(registered.version)]
     clone, _, _ = build_history(tmp_path / "template")
     project = tmp_path / "project"
-    copier.run_copy(
-        str(clone), str(project), vcs_ref=older[-1].tag, defaults=True, unsafe=True, quiet=True
-    )
+    render(project, template=clone, ref=older[-1].tag)
 
     def files() -> dict[Path, bytes]:
         return {

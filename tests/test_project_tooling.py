@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import copier
 import pytest
 
 from tests.conftest import render
@@ -60,9 +59,7 @@ def test_template_check_sees_a_newer_release(
         monkeypatch.setenv(name, value)
     template, _, upcoming = build_history(tmp_path / "template")
     project = tmp_path / "project"
-    copier.run_copy(
-        str(template), str(project), vcs_ref=f"v{upcoming}", defaults=True, unsafe=True, quiet=True
-    )
+    render(project, template=template, ref=f"v{upcoming}")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "generate")
     copier_cli = f"COPIER={sys.executable} -m copier"

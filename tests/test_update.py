@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 
-from tests.conftest import run, run_project_tests
+from tests.conftest import render, run, run_project_tests, update
 from tests.releases import GIT_IDENTITY, Release, build_history, git, recorded_releases
 
 # Answers the project is generated with and, for questions an older release did not ask yet,
@@ -54,19 +53,9 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def copy(template: Path, destination: Path, ref: str, answers: dict[str, Any]) -> Path:
-    copier.run_copy(
-        str(template), str(destination), data=answers, vcs_ref=ref,
-        defaults=True, unsafe=True, quiet=True,
-    )  # fmt: skip
+    render(destination, template=template, ref=ref, **answers)
     commit(destination, f"generate at {ref}")
     return destination
-
-
-def update(project: Path, ref: str, **options: Any) -> None:
-    copier.run_update(
-        str(project), vcs_ref=ref, defaults=True, unsafe=True, overwrite=True,
-        conflict="inline", quiet=True, **options,
-    )  # fmt: skip
 
 
 def commit(project: Path, message: str) -> None:
