@@ -6,13 +6,14 @@ update is a real one between two PEP 440 versions and migrations run as they wil
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import render, run, run_project_tests, update
+from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests, update
 from tests.releases import GIT_IDENTITY, Release, build_history, git, recorded_releases
 
 # Answers the project is generated with and, for questions an older release did not ask yet,
@@ -390,3 +391,37 @@ def test_an_option_turned_on_by_an_update_brings_its_revision(tmp_path: Path) ->
     assert initial.read_text().endswith("# squashed by us\n")
     assert (versions / "audit_0001_user_actions.py").is_file()
     assert (project / "my_service" / "audit" / "writer.py").is_file()
+
+
+def readme_command(marker: str) -> str:
+    """The fenced command after ``<!-- marker -->`` in the template's README.md."""
+    lines = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"<!-- {marker} -->")
+    assert lines[start + 1].startswith("```")
+    return lines[start + 2]
+
+
+def test_a_project_made_the_readme_way_updates_from_inside(tmp_path: Path) -> None:
+    """README's own copy command, run as written from a clone, then ``copier update`` in the
+    project: the recorded template source still resolves from there."""
+    template, _, upcoming = build_history(tmp_path / "clone")
+    clauses = readme_command("start-command").split(" && ")
+    copy_clause = next(clause for clause in clauses if clause.startswith("copier copy "))
+    assert "../my-service" in copy_clause
+    tools = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run(["bash", "-c", copy_clause], cwd=template, env={**os.environ, **tools})
+    project = tmp_path / "my-service"
+    commit(project, "generate the README way")
+    page = template / "template" / "docs" / "configuration.md.jinja"
+    page.write_text(page.read_text() + "\nA line of a later release.\n")
+    later = later_release(template, upcoming)
+
+    elsewhere = tmp_path / "elsewhere"  # the user's shell is anywhere but the template clone
+    elsewhere.mkdir()
+    command = [sys.executable, "-m", "copier", "update", "--trust", "--defaults", str(project)]
+    run(command, cwd=elsewhere, env={**os.environ, **tools})
+    assert (
+        (project / "docs" / "configuration.md").read_text().endswith("A line of a later release.\n")
+    )
+    answers = (project / ".copier-answers.yml").read_text()
+    assert f"_commit: {later}" in answers
