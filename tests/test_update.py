@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,16 +93,53 @@ def leftovers(project: Path) -> list[str]:
     return found
 
 
+@pytest.fixture(scope="session")
+def fresh_copy(
+    history: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict[str, str]]:
+    """``fresh_copy(profile)``: the snapshot of a new project at the working tree, made once."""
+    template, head = history
+    made: dict[str, dict[str, str]] = {}
+
+    def get(profile: str) -> dict[str, str]:
+        if profile not in made:
+            folder = tmp_path_factory.mktemp(f"fresh-{profile}") / "project"
+            made[profile] = snapshot(copy(template, folder, head, PROFILES[profile]))
+        return made[profile]
+
+    return get
+
+
+def suite_after_update(release: Release) -> tuple[str, ...] | None:
+    """What of the generated suite runs after an update with user work from ``release``.
+
+    Every update ends in the same template code; what differs is the three-way merge that got
+    there. The previous release's update (the one most projects make) runs the whole suite
+    (``()``); the oldest release's update, the longest merge, runs the user's test and the tests
+    that import every module, start the app and walk the migrations (``MERGE_CHECKS``). Updates
+    from the releases in between keep the cheap checks: the update succeeds, every edit survives,
+    nothing is left in conflict, and an untouched project equals a fresh copy (``None``).
+    """
+    if release == RELEASES[-1]:
+        return ()
+    if release == RELEASES[0]:
+        return MERGE_CHECKS
+    return None
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.tag)
 def test_untouched_project_updates_to_what_a_fresh_copy_gives(
-    history: tuple[Path, str], tmp_path: Path, release: Release, profile: str
+    history: tuple[Path, str],
+    fresh_copy: Callable[[str], dict[str, str]],
+    tmp_path: Path,
+    release: Release,
+    profile: str,
 ) -> None:
     template, head = history
     project = copy(template, tmp_path / "project", release.tag, PROFILES[profile])
     update(project, head, data=PROFILES[profile])
-    fresh = copy(template, tmp_path / "fresh", head, PROFILES[profile])
-    assert snapshot(project) == snapshot(fresh)
+    assert snapshot(project) == fresh_copy(profile)
     assert leftovers(project) == []
     commit(project, "update")
     update(project, head)  # a second update changes nothing
@@ -158,12 +196,9 @@ def test_update_keeps_user_work_and_the_project_passes_its_tests(
         assert line in (project / name).read_text(), f"{name} lost the user's edit"
     assert leftovers(project) == []
     merge_migration_heads(project, project_env)
-    # Updates from every release end in the same template code; they differ in the three-way merge
-    # that produced it. The newest release's update runs the whole generated suite; the others run
-    # the user's own test and the tests that import every module, start the app and walk the
-    # migrations, which any broken merge fails.
-    selection = () if release == RELEASES[-1] else MERGE_CHECKS
-    run_project_tests(project, project_env, tmp_path / "pytest", "-x", *selection)
+    selection = suite_after_update(release)
+    if selection is not None:
+        run_project_tests(project, project_env, tmp_path / "pytest", "-x", *selection)
 
 
 def merge_migration_heads(project: Path, env: dict[str, str]) -> None:
