@@ -23,7 +23,6 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-
 T = TypeVar("T")
 
 
