@@ -1,13 +1,13 @@
-"""Copy-time task: write a gitignored ``.env`` holding freshly generated secrets.
+"""Copy-time task: write a private, gitignored ``.env`` for the checkout's local settings.
 
-Secrets are never template answers (they would land in the answers file) and are never rendered
-(rendering must be reproducible for ``copier update``). An existing ``.env`` is left untouched.
+It holds no secret: the service reads none (``SECRET_KEY`` was dropped; a deployment that still
+sets it starts, with a warning). Local values such as passwords belong here, never in template
+answers (they would land in the answers file). An existing ``.env`` is left untouched.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -17,7 +17,6 @@ TEMPLATE = """\
 # Local settings for this checkout. Never commit this file (it is in .gitignore).
 # Every setting and its default is listed in .env.example.
 ENV=dev
-SECRET_KEY={secret_key}
 """
 
 
@@ -25,10 +24,9 @@ def main() -> int:
     if ENV_FILE.exists():
         print(f"{ENV_FILE} exists: leaving it as it is")
         return 0
-    content = TEMPLATE.format(secret_key=secrets.token_urlsafe(48))
     fd = os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as env_file:
-        env_file.write(content)
+        env_file.write(TEMPLATE)
     return 0
 
 

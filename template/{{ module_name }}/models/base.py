@@ -1,8 +1,11 @@
 """Session-as-parameter CRUD for table models.
 
 Every method takes the caller's ``AsyncSession`` as its first argument and never commits: the caller
-owns the transaction (``async with async_session() as session, session.begin(): ...``), so several
-calls can share one. A database error rolls the session back before it propagates.
+owns the transaction (``async with async_session() as session, session.begin(): ...``, or
+``SessionDep`` and ``await session.commit()`` in a route), so several calls can share one. A
+database error propagates as it is: the session's owner rolls back (leaving ``session.begin()`` or
+closing the session does), and the transport's handler answers it (503 / ``UNAVAILABLE`` while the
+database is unreachable).
 
 Filters and updates are checked against the table's columns: an unknown filter key raises
 :class:`InvalidFilterError`, and a field that the model does not list in ``updatable_fields`` (the
@@ -13,16 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from sqlalchemy import ColumnElement, func
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from {{ module_name }}.logging import logger
 
 T = TypeVar("T")
 
@@ -69,6 +68,14 @@ class CRUDModel(SQLModel):
         return {column.key for column in cls.__table__.primary_key.columns}  # type: ignore[attr-defined]
 
     @classmethod
+    def max_length(cls, column: str) -> int:
+        """The declared length of the text column ``column`` (``VARCHAR(n)``)."""
+        length = getattr(cls.__table__.columns[column].type, "length", None)  # type: ignore[attr-defined]
+        if not isinstance(length, int):
+            raise TypeError(f"{cls.__name__}.{column} is not a text column with a length")
+        return length
+
+    @classmethod
     def _where(cls, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         columns = cls.__table__.columns  # type: ignore[attr-defined]
         unknown = sorted(set(filters) - set(cls._column_names()))
@@ -95,56 +102,31 @@ class CRUDModel(SQLModel):
             )
 
     @classmethod
-    async def _rollback(cls, session: AsyncSession, action: str, error: SQLAlchemyError) -> None:
-        # Not logged here: whoever handles the error logs it once (a lost database is logged once
-        # per outage, not once per request). A rollback on a lost connection fails too; the
-        # original error is the one to report.
-        logger.debug("database error %s %s: %s", action, cls.__name__, error)
-        with suppress(SQLAlchemyError, OSError):
-            await session.rollback()
-
-    @classmethod
     async def create(cls, session: AsyncSession, instance: Self) -> Self:
         """Insert ``instance`` and return it with its generated primary key."""
-        try:
-            session.add(instance)
-            await session.flush()
-            await session.refresh(instance)
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "creating", error)
-            raise
+        session.add(instance)
+        await session.flush()
+        await session.refresh(instance)
         return instance
 
     @classmethod
     async def get_by_id(cls, session: AsyncSession, model_id: Any) -> Self | None:
         """The row whose primary key is ``model_id``, or ``None``."""
-        try:
-            return await session.get(cls, model_id)
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "reading", error)
-            raise
+        return await session.get(cls, model_id)
 
     @classmethod
     async def get_list(cls, session: AsyncSession, **filters: Any) -> list[Self]:
         """Every row whose columns equal ``filters`` (``name="Ada"``), in primary-key order."""
         statement = select(cls).where(*cls._where(filters)).order_by(*cls._order())
-        try:
-            result = await session.exec(statement)
-            return list(result.all())
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "listing", error)
-            raise
+        result = await session.exec(statement)
+        return list(result.all())
 
     @classmethod
     async def count(cls, session: AsyncSession, **filters: Any) -> int:
         """Number of rows whose columns equal ``filters``."""
         statement = select(func.count()).select_from(cls).where(*cls._where(filters))
-        try:
-            result = await session.exec(statement)
-            return int(result.one())
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "counting", error)
-            raise
+        result = await session.exec(statement)
+        return int(result.one())
 
     @classmethod
     async def get_page(
@@ -166,12 +148,8 @@ class CRUDModel(SQLModel):
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        try:
-            total = (await session.exec(select(func.count()).select_from(cls).where(*where))).one()
-            items = list((await session.exec(statement)).all())
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "paging", error)
-            raise
+        total = (await session.exec(select(func.count()).select_from(cls).where(*where))).one()
+        items = list((await session.exec(statement)).all())
         return PageResult(items=items, page=page, per_page=per_page, total=int(total))
 
     @classmethod
@@ -180,30 +158,22 @@ class CRUDModel(SQLModel):
     ) -> Self | None:
         """Apply ``updates`` to the row ``model_id``; ``None`` when there is no such row."""
         cls.check_updates(updates)
-        try:
-            instance = await session.get(cls, model_id)
-            if instance is None:
-                return None
-            for key, value in updates.items():
-                setattr(instance, key, value)
-            session.add(instance)
-            await session.flush()
-            await session.refresh(instance)
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "updating", error)
-            raise
+        instance = await session.get(cls, model_id)
+        if instance is None:
+            return None
+        for key, value in updates.items():
+            setattr(instance, key, value)
+        session.add(instance)
+        await session.flush()
+        await session.refresh(instance)
         return instance
 
     @classmethod
     async def delete(cls, session: AsyncSession, model_id: Any) -> bool:
         """Delete the row ``model_id``; ``False`` when there is no such row."""
-        try:
-            instance = await session.get(cls, model_id)
-            if instance is None:
-                return False
-            await session.delete(instance)
-            await session.flush()
-        except SQLAlchemyError as error:
-            await cls._rollback(session, "deleting", error)
-            raise
+        instance = await session.get(cls, model_id)
+        if instance is None:
+            return False
+        await session.delete(instance)
+        await session.flush()
         return True
