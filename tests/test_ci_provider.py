@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import TEMPLATE_ROOT, render, run_project_tests
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
 CHECKS = ["ruff check .", "ruff format --check .", "mypy", "pytest"]
+MAKE_TARGETS = ["make lint", "make test"]
 
 
 def validate(path: Path, provider: str) -> None:
@@ -26,8 +28,14 @@ def test_ci_file_is_valid_and_runs_every_check_with_services(tmp_path: Path, pro
     ci_file = project / CI_FILES[provider]
     validate(ci_file, provider)
     text = ci_file.read_text()
-    for check in CHECKS:
-        assert f"uv run {check}" in text
+    for target in MAKE_TARGETS:  # the same targets a developer runs
+        assert target in text
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "--no-print-directory", "lint", "test"],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    commands = [line.strip() for line in dry_run.stdout.splitlines()]
+    assert commands == [f"uv run {check}" for check in CHECKS]
     assert "postgres:17" in text
     assert "redis:7" in text
     assert "TEST_POSTGRES_URL" in text

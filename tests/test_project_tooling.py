@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,22 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(rendered, "add", "--all")
     git(rendered, "commit", "--quiet", "-m", "generate")
     return rendered
+
+
+@pytest.mark.parametrize("include_docker", [True, False])
+def test_make_alone_lists_every_target_with_its_description(
+    tmp_path: Path, include_docker: bool
+) -> None:
+    project = render(tmp_path / "project", include_docker=include_docker)
+    makefile = (project / "Makefile").read_text()
+    targets = re.findall(r"^([a-z][a-z0-9-]*):", makefile, re.MULTILINE)
+    result = make(project)
+    assert result.returncode == 0, result.stderr
+    listed = dict(line.strip().split(None, 1) for line in result.stdout.splitlines())
+    assert list(listed) == targets
+    assert ("docker-build" in listed) is include_docker
+    assert "lint" in listed["check"]
+    assert all(description.strip() for description in listed.values())
 
 
 def test_template_conflicts_lists_markers_and_rej_files(project: Path) -> None:

@@ -11,6 +11,30 @@ from typing import Any, Literal
 import uvicorn
 
 
+class PromptServer(uvicorn.Server):
+    """A uvicorn server whose main loop ends as soon as ``stop()`` is called.
+
+    uvicorn's own loop looks at ``should_exit`` every 0.1 s (and refreshes its Date header); a
+    test server that starts and stops for every test would spend most of its life waiting there.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self.should_exit = True
+        self.stopping.set()
+
+    async def main_loop(self) -> None:
+        while not self.should_exit:
+            try:
+                await asyncio.wait_for(self.stopping.wait(), 1.0)
+            except TimeoutError:
+                if await self.on_tick(0):  # refreshes the Date header; True: time to exit
+                    return
+
+
 @asynccontextmanager
 async def serve(
     app: Any, *, lifespan: Literal["on", "off"] = "on", **options: Any
@@ -24,7 +48,7 @@ async def serve(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan=lifespan, **{"log_level": "warning", **options})
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
@@ -34,6 +58,6 @@ async def serve(
             await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         await task
         sock.close()

