@@ -2,12 +2,12 @@
 
 The WebSocket endpoint and the rate-limit middleware tell ``app.state.traffic_hooks`` (a
 :class:`TrafficHooks`) about connections, answered frames and refusals, without knowing who
-listens. The factory registers the listeners the project's options bring (the audit trail, the
-metrics). A listener of your own: subclass :class:`TrafficListener`, override the events you need
-and call ``app.state.traffic_hooks.add(listener)`` on the app ``create_app()`` returned.
+listens. The factory registers the listeners of the features the project was generated with. A
+listener of your own: subclass :class:`TrafficListener`, override the events you need and call
+``app.state.traffic_hooks.add(listener)`` on the app ``create_app()`` returned.
 
 Listeners run on the event loop, inline with the traffic: keep them quick and never block (queue
-the work, as the audit writer does). An exception a listener raises is logged, once per listener
+slow work for a background task). An exception a listener raises is logged, once per listener
 method and exception type, and otherwise ignored: a failing listener never breaks a connection or
 a request, nor keeps the other listeners from hearing the event.
 """

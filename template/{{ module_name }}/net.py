@@ -1,7 +1,7 @@
 """What a connection's transport says about its client: address, origin and credentials.
 
-A leaf module (it imports nothing of the package): the settings, the rate limiter's middleware,
-the audit trail and the WebSocket endpoint all read clients the same way through it.
+A leaf module (it imports nothing of the package), so that every layer above reads clients the
+same way: the settings, the middlewares, the WebSocket endpoint and the features.
 """
 
 from __future__ import annotations
