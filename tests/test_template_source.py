@@ -47,3 +47,29 @@ def test_python_lines_fit_with_the_longest_allowed_names() -> None:
             if rendered > LINE_LENGTH:
                 too_long.append(f"{path.relative_to(TEMPLATE)}:{number} ({rendered} columns)")
     assert too_long == []
+
+
+PLAIN_MODULES = [
+    "api/ws/constants.py",
+    "api/ws/endpoint.py",
+    "hooks.py",
+    "middlewares/rate_limit.py",
+    "net.py",
+    "routing.py",
+    "schemas/request.py",
+    "schemas/response.py",
+]
+"""Core modules that hold no Jinja: options reach them through hooks the factory registers."""
+
+
+def test_core_modules_are_plain_python() -> None:
+    package = TEMPLATE / "{{ module_name }}"
+    templated = [
+        name
+        for name in PLAIN_MODULES
+        if not (package / name).is_file() or (package / f"{name}.jinja").exists()
+    ]
+    assert templated == []
+    for name in PLAIN_MODULES:
+        text = (package / name).read_text(encoding="utf-8")
+        assert not any(marker in text for marker in ("{{", "{%", "{#")), name

@@ -13,57 +13,17 @@ Every limited response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import replace
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ module_name }}.auth.tokens import InvalidTokenError, TokenValidator
-from {{ module_name }}.settings import Settings
-from {{ module_name }}.utils.rate_limiter import (
-    RateLimitResult,
-    rate_limiter,
-)
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def client_ip(scope: Scope, trusted_proxies: Iterable[IPNetwork]) -> str:
-    """The client's address: the peer, or, behind trusted proxies, the nearest untrusted hop."""
-    client = scope.get("client")
-    peer = client[0] if client else "unknown"
-    proxies = list(trusted_proxies)
-    if not proxies or not _is_trusted(peer, proxies):
-        return peer
-    forwarded = b",".join(
-        value for name, value in scope["headers"] if name == b"x-forwarded-for"
-    ).decode("latin-1")
-    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
-        if not _is_trusted(hop, proxies):
-            return hop
-    return peer
-
-
-def _is_trusted(address: str, proxies: list[IPNetwork]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in proxies)
-
-
-def bearer_token(scope: Scope) -> str | None:
-    """The token of an ``Authorization: Bearer`` header, if the request has one."""
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-    return None
+from ..auth.tokens import InvalidTokenError, TokenValidator
+from ..hooks import RateLimitRefusal, TrafficHooks
+from ..net import IPNetwork, client_ip, header_bearer_token
+from ..settings import Settings
+from ..utils.rate_limiter import RateLimitResult, rate_limiter
 
 
 def rate_limit_headers(result: RateLimitResult) -> list[tuple[bytes, bytes]]:
@@ -114,10 +74,7 @@ class RateLimitMiddleware:
             )
         headers = rate_limit_headers(result)
         if not result.allowed:
-{%- if include_monitoring %}
-            state.metrics.record_rejection("http", result.backend_failed)
-{%- endif %}
-            await self.refuse(result, headers, send)
+            await self.refuse(result, headers, send, state.traffic_hooks)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -131,7 +88,7 @@ class RateLimitMiddleware:
         self, scope: Scope, validator: TokenValidator, proxies: list[IPNetwork]
     ) -> str:
         """``user:<sub>`` for a valid token, else ``ip:<address>``; records the token check."""
-        token = bearer_token(scope)
+        token = header_bearer_token(scope)
         if token is not None:
             request_state = scope.setdefault("state", {})
             try:
@@ -144,13 +101,19 @@ class RateLimitMiddleware:
         return f"ip:{client_ip(scope, proxies)}"
 
     async def refuse(
-        self, result: RateLimitResult, headers: list[tuple[bytes, bytes]], send: Send
+        self,
+        result: RateLimitResult,
+        headers: list[tuple[bytes, bytes]],
+        send: Send,
+        hooks: TrafficHooks,
     ) -> None:
+        """Answer 429 (over the limit) or 503 (the limiter is down), telling the hooks first."""
         if result.backend_failed:
             status, detail, retry_after = 503, "rate limiter unavailable", 1
         else:
             status, detail = 429, "rate limit exceeded"
             retry_after = max(1, math.ceil(result.retry_after))
+        hooks.rate_limited(RateLimitRefusal("http", result.backend_failed, detail))
         body = json.dumps({"detail": detail, "retry_after": retry_after}).encode()
         await send(
             {

@@ -8,9 +8,9 @@ frame gets an error response and the connection keeps serving; the protocol is d
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import re
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 from uuid import UUID, uuid4
@@ -19,27 +19,24 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from {{ module_name }}.api.ws.connections import ConnectionManager
-from {{ module_name }}.api.ws.constants import CloseCode, RSPCode
-{%- if enable_audit_logging %}
-from {{ module_name }}.audit.websocket import MessageAudit
-{%- endif %}
-from {{ module_name }}.auth.tokens import InvalidTokenError, TokenValidator
-from {{ module_name }}.auth.user import User
-from {{ module_name }}.logging import logger
-from {{ module_name }}.middlewares.rate_limit import IPNetwork, client_ip
-from {{ module_name }}.routing import (
-    PackageRouter,
-    pkg_router,
-    validation_errors,
+from ...auth.tokens import InvalidTokenError, TokenValidator
+from ...auth.user import User
+from ...hooks import RateLimitRefusal, TrafficHooks, WSConnection, WSMessage
+from ...logging import logger
+from ...net import (
+    DEFAULT_PORTS,
+    IPNetwork,
+    allowed_origins,
+    bearer_token,
+    client_ip,
+    is_trusted,
+    parse_origin,
 )
-from {{ module_name }}.schemas.request import RequestModel
-from {{ module_name }}.schemas.response import ResponseModel
-from {{ module_name }}.settings import Settings
-from {{ module_name }}.utils.rate_limiter import (
-    connection_limiter,
-    rate_limiter,
-)
+from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode
+from ...routing import PackageRouter, pkg_router, validation_errors
+from ...settings import Settings
+from ...utils.rate_limiter import connection_limiter, rate_limiter
+from .connections import ConnectionManager
 
 router = APIRouter()
 
@@ -53,31 +50,13 @@ QUERY_TOKEN_PARAMETER = b"Authorization"
 """The one query parameter that may carry the token (``WS_QUERY_TOKEN_ENABLED``), matched on the
 raw query string: exactly this name, neither percent-encoded nor in another case."""
 
-# A serialized origin as browsers send it: scheme://host[:port], nothing else.
-ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?", re.IGNORECASE)
-DEFAULT_PORTS = {"http": 80, "https": 443}
 PAGE_SCHEMES = {"ws": "http", "wss": "https"}
 """The scheme of a page that is same-origin with a WebSocket URL of the key's scheme."""
 
 
-def parse_origin(value: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of ``scheme://host[:port]``; ``None`` for anything else."""
-    match = ORIGIN.fullmatch(value)
-    if match is None:
-        return None
-    scheme, host, port = match.group(1).lower(), match.group(2).lower(), match.group(3)
-    return scheme, host, int(port) if port else DEFAULT_PORTS[scheme]
-
-
 def behind_trusted_proxy(websocket: WebSocket, trusted_proxies: list[IPNetwork]) -> bool:
     """True when the connection's peer is one of ``TRUSTED_PROXIES``."""
-    if websocket.client is None:
-        return False
-    try:
-        peer = ipaddress.ip_address(websocket.client.host)
-    except ValueError:
-        return False
-    return any(peer in network for network in trusted_proxies)
+    return websocket.client is not None and is_trusted(websocket.client.host, trusted_proxies)
 
 
 def page_scheme(websocket: WebSocket, trusted_proxies: list[IPNetwork]) -> str:
@@ -102,8 +81,7 @@ def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     origin = parse_origin(raw)
     if origin is None:
         return False
-    allowed = settings.ALLOWED_WS_ORIGINS
-    if "*" in allowed or origin in {parse_origin(entry) for entry in allowed}:
+    if allowed_origins(tuple(settings.ALLOWED_WS_ORIGINS)).allow(origin):
         return True
     trusted: list[IPNetwork] = getattr(websocket.app.state, "trusted_proxies", [])
     own = parse_origin(f"{page_scheme(websocket, trusted)}://{websocket.headers.get('host', '')}")
@@ -130,14 +108,6 @@ def handshake_credentials(websocket: WebSocket, settings: Settings) -> str | Non
     if header is None and settings.WS_QUERY_TOKEN_ENABLED:
         header = query_token(websocket.scope.get("query_string", b""))
     return header
-
-
-def bearer_token(credentials: str) -> str | None:
-    """The token of ``Bearer <token>`` (scheme in any case), else ``None``: as over HTTP."""
-    scheme, _, token = credentials.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
 
 
 def first_message_token(message: str) -> str | None:
@@ -275,44 +245,48 @@ async def answer(frame: str | None, user: User, router: PackageRouter, max_bytes
     return exchange(request, await router.handle(request, user))
 
 
-async def serve(websocket: WebSocket, user: User, settings: Settings) -> None:
+def package_name(router: PackageRouter, pkg_id: int | None) -> str | None:
+    """The registered name of ``pkg_id`` (``routing.package_name``), ``None`` when unregistered."""
+    route = router.routes.get(pkg_id) if pkg_id is not None else None
+    return route.name if route is not None else None
+
+
+async def serve(websocket: WebSocket, connection: WSConnection, settings: Settings) -> None:
     """Answer frames until the client disconnects or exceeds the message rate."""
+    hooks: TrafficHooks = websocket.app.state.traffic_hooks
     max_bytes = settings.WS_MAX_MESSAGE_BYTES
-    limit_key = f"ws_msg:user:{user.id}"
-{%- if enable_audit_logging %}
-    audit = MessageAudit(websocket, user, pkg_router)
-{%- endif %}
+    limit_key = f"ws_msg:user:{connection.user.id}"
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-{%- if enable_audit_logging %}
-        audit.begin()
-{%- endif %}
+        received_at, clock = datetime.now(UTC), time.perf_counter()
         if settings.RATE_LIMIT_ENABLED:
             result = await rate_limiter.check(limit_key, settings.WS_MESSAGE_RATE_LIMIT, 60)
             if not result.allowed:
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
                 return
-        answered = await answer(message.get("text"), user, pkg_router, max_bytes)
-{%- if include_monitoring %}
-        websocket.app.state.metrics.record_ws_message(answered.response)
-{%- endif %}
+        answered = await answer(message.get("text"), connection.user, pkg_router, max_bytes)
         await websocket.send_text(answered.text)
-{%- if enable_audit_logging %}
-        audit.record(answered.request, answered.response)
-{%- endif %}
+        handled = WSMessage(
+            request=answered.request,
+            response=answered.response,
+            package=package_name(pkg_router, answered.response.pkg_id),
+            received_at=received_at,
+            seconds=time.perf_counter() - clock,
+        )
+        hooks.ws_message(connection, handled)
 
 
 async def close_for_limit(websocket: WebSocket, backend_failed: bool, reason: str) -> None:
     """Close 1008 with ``reason``, or 1013 when the limiter itself is down (fail mode closed)."""
-{%- if include_monitoring %}
-    websocket.app.state.metrics.record_rejection("ws", backend_failed)
-{%- endif %}
+    hooks: TrafficHooks = websocket.app.state.traffic_hooks
     if backend_failed:
-        await websocket.close(status.WS_1013_TRY_AGAIN_LATER, LIMITER_UNAVAILABLE)
+        code, reason = status.WS_1013_TRY_AGAIN_LATER, LIMITER_UNAVAILABLE
     else:
-        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason)
+        code = status.WS_1008_POLICY_VIOLATION
+    hooks.rate_limited(RateLimitRefusal("ws", backend_failed, reason))
+    await websocket.close(code, reason)
 
 
 async def handshake_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -336,8 +310,10 @@ async def keep_counted(user_id: str, connection_id: str) -> None:
 @router.websocket("/web")
 async def web(websocket: WebSocket) -> None:
     """Authenticate, register the connection, then serve request frames."""
-    settings: Settings = websocket.app.state.settings
-    connections: ConnectionManager = websocket.app.state.connections
+    state = websocket.app.state
+    settings: Settings = state.settings
+    connections: ConnectionManager = state.connections
+    hooks: TrafficHooks = state.traffic_hooks
     await websocket.accept()
     if settings.RATE_LIMIT_ENABLED and not await handshake_allowed(websocket, settings):
         return
@@ -345,7 +321,7 @@ async def web(websocket: WebSocket) -> None:
         await websocket.close(CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
         return
     try:
-        user = await authenticate(websocket, websocket.app.state.token_validator, settings)
+        user = await authenticate(websocket, state.token_validator, settings)
     except WebSocketDisconnect:
         return
     if user is None:
@@ -357,9 +333,12 @@ async def web(websocket: WebSocket) -> None:
         await close_for_limit(websocket, backend_failed, TOO_MANY_CONNECTIONS)
         return
     heartbeat = asyncio.create_task(keep_counted(user.id, connection_id)) if limited else None
+    address = client_ip(websocket.scope, state.trusted_proxies)
+    connection = WSConnection(connection_id, user, address)
     connections.connect(user.id, websocket)
+    hooks.ws_opened(connection)
     try:
-        await serve(websocket, user, settings)
+        await serve(websocket, connection, settings)
     except WebSocketDisconnect:
         pass
     finally:
@@ -367,4 +346,5 @@ async def web(websocket: WebSocket) -> None:
             heartbeat.cancel()
             await connection_limiter.remove_connection(user.id, connection_id)
         connections.disconnect(user.id, websocket)
+        hooks.ws_closed(connection)
         logger.debug("websocket of %s closed", user.id)

@@ -1,6 +1,6 @@
 """The package router: maps a request's ``pkg_id`` to its handler, checking roles and payload.
 
-Register handlers anywhere under ``{{ module_name }}.api.ws.handlers``::
+Register handlers in any module of the ``api.ws.handlers`` package::
 
     @pkg_router.register(PkgID.GET_BOOKS, json_schema=BookFilters, roles=["viewer"])
     async def get_books(request: RequestModel) -> ResponseModel: ...
@@ -18,14 +18,12 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
-from {{ module_name }}.api.ws.constants import PkgID, RSPCode
-from {{ module_name }}.auth.user import User
-from {{ module_name }}.logging import logger
-from {{ module_name }}.models.base import ModelError
-from {{ module_name }}.schemas.errors import error_items
-from {{ module_name }}.schemas.request import RequestModel
-from {{ module_name }}.schemas.response import ResponseModel
-from {{ module_name }}.storage import db
+from .auth.user import User
+from .logging import logger
+from .models.base import ModelError
+from .protocol import PkgID, RequestModel, ResponseModel, RSPCode
+from .schemas.errors import error_items
+from .storage import db
 
 Handler = Callable[[RequestModel], Awaitable[ResponseModel]]
 PayloadCheck = Callable[[dict[str, Any]], list[dict[str, Any]]]
