@@ -460,3 +460,23 @@ def test_a_project_made_the_readme_way_updates_from_inside(tmp_path: Path) -> No
     )
     answers = (project / ".copier-answers.yml").read_text()
     assert f"_commit: {later}" in answers
+
+
+def test_an_edit_to_code_this_release_moved_shows_as_a_conflict(
+    history: tuple[Path, str], tmp_path: Path
+) -> None:
+    """A user who added a package id to ``PkgID`` (older docs said to) gets conflict markers in
+    ``api/ws/constants.py``, which now re-exports ``protocol.py``: the edit is shown, never lost."""
+    template, head = history
+    before_the_move = next(release for release in RELEASES if release.version == "0.6.0")
+    project = copy(template, tmp_path / "project", before_the_move.tag, {})
+    constants = project / "my_service" / "api" / "ws" / "constants.py"
+    text = constants.read_text()
+    assert "    PING = 100\n" in text
+    constants.write_text(text.replace("    PING = 100\n", "    PING = 100\n    GET_BOOKS = 10\n"))
+    commit(project, "a package id of our own")
+    update(project, head)
+    assert leftovers(project) == ["my_service/api/ws/constants.py"]
+    merged = constants.read_text()
+    assert "    GET_BOOKS = 10\n" in merged  # the user's line, inside the markers
+    assert "from ...protocol import" in merged  # and the template's new content
