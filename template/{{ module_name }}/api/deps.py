@@ -16,17 +16,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
-from ..settings import Settings
+from ..settings import Settings, settings_of
 from ..storage.db import async_session
-
-
-def settings_of(app: Starlette) -> Settings:
-    """The settings ``app`` started with (for code that holds the app, such as middlewares)."""
-    settings: Settings = app.state.settings
-    return settings
 
 
 def get_app_settings(connection: HTTPConnection) -> Settings:

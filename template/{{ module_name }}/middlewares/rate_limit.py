@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..auth.tokens import InvalidTokenError, TokenValidator
 from ..hooks import RateLimitRefusal, TrafficHooks
 from ..net import IPNetwork, client_ip, header_bearer_token
-from ..settings import Settings
+from ..settings import settings_of
 from ..utils.rate_limiter import RateLimitResult, rate_limiter
 
 
@@ -51,7 +51,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        settings: Settings = state.settings
+        settings = settings_of(scope["app"])
         path = scope["path"]
         if not settings.RATE_LIMIT_ENABLED:
             await self.app(scope, receive, send)

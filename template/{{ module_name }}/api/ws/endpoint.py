@@ -34,7 +34,7 @@ from ...net import (
 )
 from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode
 from ...routing import PackageRouter, pkg_router, validation_errors
-from ...settings import Settings
+from ...settings import Settings, settings_of
 from ...utils.rate_limiter import connection_limiter, rate_limiter
 from .connections import ConnectionManager
 
@@ -311,7 +311,7 @@ async def keep_counted(user_id: str, connection_id: str) -> None:
 async def web(websocket: WebSocket) -> None:
     """Authenticate, register the connection, then serve request frames."""
     state = websocket.app.state
-    settings: Settings = state.settings
+    settings = settings_of(websocket.app)
     connections: ConnectionManager = state.connections
     hooks: TrafficHooks = state.traffic_hooks
     await websocket.accept()
