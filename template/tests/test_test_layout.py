@@ -44,14 +44,14 @@ def test_the_import_check_finds_test_modules_and_conftest() -> None:
         "import tests.conftest\n"
         "from tests.test_ws import frame\n"
         "from . import test_auth, waiting\n"
-        "from .test_metrics import scrape\n"
+        "from .test_orders import make_order\n"
         "from tests.support import test_token, bearer\n"
         "from tests import live\n"
     )
     assert forbidden_imports(source) == [
         "tests.conftest",
         "tests.test_auth",
-        "tests.test_metrics",
+        "tests.test_orders",
         "tests.test_ws",
     ]
 
