@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -184,6 +185,44 @@ def project_env(
     return clean_env()
 
 
+Lint = Callable[..., None]
+
+
+@pytest.fixture(scope="session")
+def lint(tmp_path_factory: pytest.TempPathFactory) -> Lint:
+    """``lint(project, env, python=None)``: ruff check, ruff format --check and mypy, as the
+    project's ``make lint`` runs them, on ``python`` (this interpreter by default).
+
+    A cold mypy spends nearly all its time on the dependencies (FastAPI, SQLAlchemy, pydantic),
+    which are the same for every project. The first check on each Python fills a cache that all
+    workers share; every later check starts from a copy of it (never the shared folder itself,
+    which a concurrent run could be writing), so only the project's own modules are checked anew.
+    """
+    shared = shared_folder(tmp_path_factory)
+
+    def check(project: Path, env: Mapping[str, str], python: str | None = None) -> None:
+        python = python or sys.executable
+        run([python, "-m", "ruff", "check", "."], cwd=project, env=env)
+        run([python, "-m", "ruff", "format", "--check", "."], cwd=project, env=env)
+        version = run([python, "-c", PYTHON_VERSION], cwd=project, env=env).stdout.strip()
+        warm = shared / f"mypy-cache-{version}"
+        own = Path(tempfile.mkdtemp(prefix="mypy-cache-", dir=project.parent))
+        mypy = [python, "-m", "mypy"]
+        with exclusive(shared / f"mypy-cache-{version}.lock"):
+            if not (warm / "ready").exists():
+                shutil.rmtree(warm, ignore_errors=True)
+                run(mypy, cwd=project, env={**env, "MYPY_CACHE_DIR": str(warm)})
+                (warm / "ready").touch()
+                return
+            shutil.copytree(warm, own, dirs_exist_ok=True)
+        run(mypy, cwd=project, env={**env, "MYPY_CACHE_DIR": str(own)})
+
+    return check
+
+
+PYTHON_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+
 def current_python() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -197,9 +236,8 @@ def find_python(version: str) -> str:
     installed = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
     on_path = shutil.which(f"python{version}")
     candidates = [*([on_path] if on_path else []), *map(str, installed)]
-    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
     for candidate in candidates:
-        result = subprocess.run([candidate, "-c", probe], capture_output=True, text=True)
+        result = subprocess.run([candidate, "-c", PYTHON_VERSION], capture_output=True, text=True)
         if result.returncode == 0 and result.stdout.strip() == version:
             return candidate
     pytest.fail(

