@@ -140,6 +140,20 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     return get
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The costliest tests first (``cost`` marker: rough minutes of CPU, 0 when unmarked).
+
+    Workers take tests one at a time (``--dist load --maxschedchunk 1``), so long tests started
+    first run beside the short ones instead of one of them running alone at the end.
+    """
+
+    def cost(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("cost")
+        return float(marker.args[0]) if marker else 0.0
+
+    items.sort(key=cost, reverse=True)  # stable: equal costs keep their order
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: two workers a core (at most 8). Most of a test's time is spent waiting on
     the processes it starts (nested test suites, servers), not computing."""
@@ -205,10 +219,13 @@ def lint(tmp_path_factory: pytest.TempPathFactory) -> Lint:
         run([python, "-m", "ruff", "check", "."], cwd=project, env=env)
         run([python, "-m", "ruff", "format", "--check", "."], cwd=project, env=env)
         version = run([python, "-c", PYTHON_VERSION], cwd=project, env=env).stdout.strip()
-        warm = shared / f"mypy-cache-{version}"
+        # One cache per interpreter (its installed packages) and target version (mypy's answers).
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        target = pyproject["tool"]["mypy"]["python_version"]
+        warm = shared / f"mypy-cache-{version}-for-{target}"
         own = Path(tempfile.mkdtemp(prefix="mypy-cache-", dir=project.parent))
         mypy = [python, "-m", "mypy"]
-        with exclusive(shared / f"mypy-cache-{version}.lock"):
+        with exclusive(warm.with_suffix(".lock")):
             if not (warm / "ready").exists():
                 shutil.rmtree(warm, ignore_errors=True)
                 run(mypy, cwd=project, env={**env, "MYPY_CACHE_DIR": str(warm)})

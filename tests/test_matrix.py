@@ -113,7 +113,13 @@ def test_github_job_matrix_lists_every_combination_with_its_python() -> None:
     assert json.loads(printed) == {"include": entries}
 
 
-@pytest.mark.parametrize("combination", COMBINATIONS, ids=label)
+@pytest.mark.parametrize(
+    "combination",
+    [
+        pytest.param(c, id=label(c), marks=pytest.mark.cost(3 if c in SUITE_RUNS else 1))
+        for c in COMBINATIONS
+    ],
+)
 def test_combination(
     tmp_path: Path,
     python_env: Callable[[str], tuple[str, dict[str, str]]],

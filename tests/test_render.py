@@ -71,6 +71,7 @@ def test_lint_format_and_types(
     lint(rendered(profile), project_env)
 
 
+@pytest.mark.cost(1)
 def test_longest_allowed_names_stay_lint_clean(
     tmp_path: Path, project_env: dict[str, str], lint: Lint
 ) -> None:
@@ -124,6 +125,7 @@ def test_rendering_is_reproducible(tmp_path: Path) -> None:
     assert (first / ".env").read_text() == (second / ".env").read_text()  # it holds no secret
 
 
+@pytest.mark.cost(1)
 def test_scaffolded_handler_passes_lint_types_and_tests(
     tmp_path: Path, project_env: dict[str, str], lint: Lint
 ) -> None:

@@ -192,8 +192,22 @@ def add_user_code(project: Path, example: bool) -> dict[str, str]:
     return kept
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.tag)
+def cost_of_update(release: Release, profile: str) -> pytest.MarkDecorator:
+    """The ``cost`` of an update with user work: a whole suite, the merge checks, or neither."""
+    selection = suite_after_update(release, profile)
+    return pytest.mark.cost(1 if selection is None else 2 if selection else 3)
+
+
+@pytest.mark.parametrize(
+    ("release", "profile"),
+    [
+        pytest.param(
+            release, profile, id=f"{release.tag}-{profile}", marks=cost_of_update(release, profile)
+        )
+        for release in RELEASES
+        for profile in PROFILES
+    ],
+)
 def test_update_keeps_user_work_and_the_project_passes_its_tests(
     history: tuple[Path, str],
     tmp_path: Path,
