@@ -17,6 +17,7 @@ FEATURE_FILES = {
     "my_service/models/user_action.py",
     "my_service/api/http/audit.py",
     "my_service/migrations/versions/audit_0001_user_actions.py",
+    "my_service/migrations/versions/audit_0002_request_id.py",
     "tests/test_audit.py",
     "docs/audit-logging.md",
 }

@@ -77,7 +77,7 @@ class RequestContext:
                 route = getattr(self.scope.get("route"), "path", None)
             if user_id is None:
                 user_id = getattr(self.scope.get("state", {}).get("user"), "id", None)
-        known = {"method": self.method, "route": route, "user_id": user_id}
+        known: dict[str, Any] = {"method": self.method, "route": route, "user_id": user_id}
         known.update(pkg_id=self.pkg_id, status=self.status)
         fields.update({name: value for name, value in known.items() if value is not None})
         fields["duration_ms"] = self.duration_ms()

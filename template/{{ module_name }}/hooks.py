@@ -36,6 +36,8 @@ class WSConnection:
     user: User
     client_ip: str
     """The client's address (behind ``TRUSTED_PROXIES``: the forwarded one)."""
+    request_id: str | None = None
+    """The handshake's request id; each frame's is in its response's ``request_id``."""
 
 
 @dataclass(frozen=True)

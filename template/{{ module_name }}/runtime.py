@@ -33,7 +33,7 @@ def configure(settings: Settings | None = None) -> Settings:
     Nothing connects yet: the database and Redis are reached by the first query or check.
     """
     active = configure_settings(settings) if settings is not None else get_settings()
-    configure_logging(active.LOG_LEVEL)
+    configure_logging(active.LOG_LEVEL, log_format=active.log_format)
     db.configure_from_settings()
     rate_limiter.configure_from_settings()
     return active

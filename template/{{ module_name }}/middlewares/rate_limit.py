@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..auth.tokens import InvalidTokenError, TokenValidator
 from ..hooks import RateLimitRefusal, TrafficHooks
 from ..net import IPNetwork, client_ip, header_bearer_token
+from ..schemas.errors import error_content
 from ..settings import settings_of
 from ..utils.rate_limiter import RateLimitResult, rate_limiter
 
@@ -114,7 +115,7 @@ class RateLimitMiddleware:
             status, detail = 429, "rate limit exceeded"
             retry_after = max(1, math.ceil(result.retry_after))
         hooks.rate_limited(RateLimitRefusal("http", result.backend_failed, detail))
-        body = json.dumps({"detail": detail, "retry_after": retry_after}).encode()
+        body = json.dumps(error_content(detail, retry_after=retry_after)).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -1,8 +1,10 @@
 """Error bodies of the HTTP API, and ``error_responses()`` to list them in the OpenAPI document.
 
-Every error answers ``{"detail": "<message>"}``. A 422 adds ``errors``, one item per wrong field
-in the shape the WebSocket protocol uses in ``data.errors``; 429 and 503 add ``retry_after``
-(seconds, also in the ``Retry-After`` header). See ``docs/errors.md``. :func:`error_items` bounds
+Every error answers ``{"detail": "<message>", "request_id": "<id>"}`` (:func:`error_content`):
+the id is the one the response's ``X-Request-ID`` header and the log lines of the request carry.
+A 422 adds ``errors``, one item per wrong field in the shape the WebSocket protocol uses in
+``data.errors``; 429 and 503 add ``retry_after`` (seconds, also in the ``Retry-After`` header).
+See ``docs/errors.md``. :func:`error_items` bounds
 the items of both protocols: no client input is echoed, whatever its size.
 """
 
@@ -13,6 +15,8 @@ from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from ..correlation import current_request_id
 
 MAX_ERRORS = 20
 """Error items one answer lists at most (an HTTP 422 or a WebSocket error)."""
@@ -51,10 +55,19 @@ class ErrorItem(BaseModel):
     type: str
 
 
+def error_content(detail: str, request_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An error body: ``detail``, what ``extra`` adds, and the id of the request being handled
+    (``request_id`` when given, for code that runs outside the request's context)."""
+    return {"detail": detail, **extra, "request_id": request_id or current_request_id()}
+
+
 class ErrorBody(BaseModel):
     """The body of every error response."""
 
     detail: str
+    request_id: str | None = Field(
+        default=None, description="The request's id, as in its `X-Request-ID` header and logs"
+    )
 
 
 class ValidationErrorBody(ErrorBody):

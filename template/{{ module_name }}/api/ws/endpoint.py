@@ -21,6 +21,7 @@ from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from ...auth.tokens import InvalidTokenError, TokenValidator
 from ...auth.user import User
+from ...correlation import RequestContext, bound, current
 from ...hooks import RateLimitRefusal, TrafficHooks, WSConnection, WSMessage
 from ...logging import logger
 from ...net import (
@@ -39,6 +40,8 @@ from ...utils.rate_limiter import connection_limiter, rate_limiter
 from .connections import ConnectionManager
 
 router = APIRouter()
+
+WEB_PATH = "/web"
 
 TOO_MANY_CONNECTIONS = "Maximum concurrent connections exceeded"
 MESSAGE_RATE_EXCEEDED = "Message rate limit exceeded"
@@ -222,27 +225,40 @@ class Exchange:
     text: str
 
 
-def exchange(request: RequestModel | None, response: ResponseModel) -> Exchange:
-    """Pair ``response`` with its JSON; one that cannot be serialized becomes an internal error."""
+def exchange(
+    request: RequestModel | None, response: ResponseModel, context: RequestContext
+) -> Exchange:
+    """Pair ``response`` (given the frame's request id) with its JSON; one that cannot be
+    serialized becomes an internal error."""
+    response.request_id = context.request_id
+    context.pkg_id = response.pkg_id
     try:
         return Exchange(request, response, response.model_dump_json())
     except PydanticSerializationError:
         logger.exception("response to pkg_id %s cannot be serialized", response.pkg_id)
         failed = ResponseModel.err_msg(response.pkg_id, response.req_id, "internal error")
+        failed.request_id = context.request_id
         return Exchange(request, failed, failed.model_dump_json())
 
 
-async def answer(frame: str | None, user: User, router: PackageRouter, max_bytes: int) -> Exchange:
-    """Read one frame (``None``: a binary one) and answer it; never raises."""
+async def answer(
+    frame: str | None, user: User, router: PackageRouter, max_bytes: int, context: RequestContext
+) -> Exchange:
+    """Read one frame (``None``: a binary one) and answer it, within the frame's ``context``;
+    never raises."""
     if frame is None:
-        return exchange(None, parse_error(None, "binary frames are not supported", max_bytes))
+        refusal = parse_error(None, "binary frames are not supported", max_bytes)
+        return exchange(None, refusal, context)
     if larger_than(frame, max_bytes):
-        return exchange(None, parse_error(None, f"frame larger than {max_bytes} bytes", max_bytes))
+        refusal = parse_error(None, f"frame larger than {max_bytes} bytes", max_bytes)
+        return exchange(None, refusal, context)
     try:
         request = RequestModel.model_validate_json(frame)
     except ValidationError:
-        return exchange(None, parse_error(frame, "frame is not a valid request", max_bytes))
-    return exchange(request, await router.handle(request, user))
+        refusal = parse_error(frame, "frame is not a valid request", max_bytes)
+        return exchange(None, refusal, context)
+    context.pkg_id = request.pkg_id
+    return exchange(request, await router.handle(request, user), context)
 
 
 def package_name(router: PackageRouter, pkg_id: int | None) -> str | None:
@@ -256,6 +272,7 @@ async def serve(websocket: WebSocket, connection: WSConnection, settings: Settin
     hooks: TrafficHooks = websocket.app.state.traffic_hooks
     max_bytes = settings.WS_MAX_MESSAGE_BYTES
     limit_key = f"ws_msg:user:{connection.user.id}"
+    frames = 0
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -266,16 +283,32 @@ async def serve(websocket: WebSocket, connection: WSConnection, settings: Settin
             if not result.allowed:
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
                 return
-        answered = await answer(message.get("text"), connection.user, pkg_router, max_bytes)
-        await websocket.send_text(answered.text)
-        handled = WSMessage(
-            request=answered.request,
-            response=answered.response,
-            package=package_name(pkg_router, answered.response.pkg_id),
-            received_at=received_at,
-            seconds=time.perf_counter() - clock,
-        )
-        hooks.ws_message(connection, handled)
+        frames += 1
+        context = frame_context(connection, frames)
+        with bound(context):
+            answered = await answer(
+                message.get("text"), connection.user, pkg_router, max_bytes, context
+            )
+            await websocket.send_text(answered.text)
+            handled = WSMessage(
+                request=answered.request,
+                response=answered.response,
+                package=package_name(pkg_router, answered.response.pkg_id),
+                received_at=received_at,
+                seconds=time.perf_counter() - clock,
+            )
+            hooks.ws_message(connection, handled)  # listeners log with the frame's id
+
+
+def frame_context(connection: WSConnection, number: int) -> RequestContext:
+    """The context of the connection's ``number``-th frame; its id is the connection's id, a dot
+    and the number."""
+    return RequestContext(
+        f"{connection.request_id or connection.id}.{number}",
+        method="WEBSOCKET",
+        route=WEB_PATH,
+        user_id=connection.user.id,
+    )
 
 
 async def close_for_limit(websocket: WebSocket, backend_failed: bool, reason: str) -> None:
@@ -307,7 +340,7 @@ async def keep_counted(user_id: str, connection_id: str) -> None:
         await connection_limiter.refresh_connection(user_id, connection_id)
 
 
-@router.websocket("/web")
+@router.websocket(WEB_PATH)
 async def web(websocket: WebSocket) -> None:
     """Authenticate, register the connection, then serve request frames."""
     state = websocket.app.state
@@ -334,7 +367,11 @@ async def web(websocket: WebSocket) -> None:
         return
     heartbeat = asyncio.create_task(keep_counted(user.id, connection_id)) if limited else None
     address = client_ip(websocket.scope, state.trusted_proxies)
-    connection = WSConnection(connection_id, user, address)
+    handshake = current()
+    if handshake is not None:
+        handshake.user_id, handshake.route = user.id, WEB_PATH
+    request_id = handshake.request_id if handshake is not None else None
+    connection = WSConnection(connection_id, user, address, request_id)
     connections.connect(user.id, websocket)
     hooks.ws_opened(connection)
     try:
