@@ -141,17 +141,38 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The costliest tests first (``cost`` marker: rough minutes of CPU, 0 when unmarked).
+    """Order the tests so that each worker starts with its share of the costly ones.
 
-    Workers take tests one at a time (``--dist load --maxschedchunk 1``), so long tests started
-    first run beside the short ones instead of one of them running alone at the end.
+    ``--dist worksteal`` first splits the collection into one contiguous run per worker (as many
+    tests each), then lets idle workers take tests from the end of busy workers' runs. The
+    costliest tests (``cost`` marker: rough minutes of CPU) are dealt out so that every run
+    starts with an even share of the cost; the other tests follow in collection order, so those
+    of one module stay together (their module fixtures are set up once per worker).
     """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    costly = sorted((item for item in items if cost(item) > 0), key=cost, reverse=True)
+    if workers < 2 or not costly:
+        items.sort(key=cost, reverse=True)
+        return
+    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for item in costly:  # longest first, each to the share with the least cost so far
+        min(shares, key=lambda share: sum(map(cost, share))).append(item)
+    rest = iter([item for item in items if cost(item) == 0])
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for index, share in enumerate(shares):
+        size = remaining // (workers - index)  # the run worksteal gives this worker at first
+        ordered += share
+        ordered += [item for _, item in zip(range(size - len(share)), rest, strict=False)]
+        remaining -= size
+    ordered += list(rest)
+    items[:] = ordered
 
-    def cost(item: pytest.Item) -> float:
-        marker = item.get_closest_marker("cost")
-        return float(marker.args[0]) if marker else 0.0
 
-    items.sort(key=cost, reverse=True)  # stable: equal costs keep their order
+def cost(item: pytest.Item) -> float:
+    """The test's ``cost`` marker (0 when unmarked)."""
+    marker = item.get_closest_marker("cost")
+    return float(marker.args[0]) if marker else 0.0
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
