@@ -93,22 +93,24 @@ def combinations(
     values: Mapping[str, list[Any]] | None = None,
     first: Collection[str] = (),
     prefer: Sequence[Combination] = (),
+    first_singles: Collection[str] = (),
 ) -> list[Combination]:
     """Full-on, all-off, then an all-pairs cover of ``values``.
 
-    With ``first``, the fewest combinations that complete every pair of values of those options
-    come next (an exhaustive search; among equally few, the one holding most of ``prefer``), so
-    that ``covering_prefix`` can give checks that only those options change a short list to run
-    on. The rest is greedy: each step takes the candidate that covers the most missing pairs of
-    the two options with most values, then the most missing pairs overall: those two are the
-    hardest to cover, and covering them first keeps the set near its minimum (the product of the
-    two largest numbers of values).
+    With ``first`` (and ``first_singles``), the fewest combinations that complete every pair of
+    values of the ``first`` options, and every value of the ``first_singles`` options, come next
+    (an exhaustive search; among equally few, the one holding most of ``prefer``), so that
+    ``covering_prefix`` can give checks that only those options change a short list to run on.
+    The rest is greedy: each step takes the candidate that covers the most missing pairs of the
+    two options with most values, then the most missing pairs overall: those two are the hardest
+    to cover, and covering them first keeps the set near its minimum (the product of the two
+    largest numbers of values).
     """
     values = options() if values is None else values
     names = sorted(values)
     chosen = [full_on(values), all_off(values)]
-    if first:
-        chosen += _first_cover(values, sorted(first), chosen, prefer)
+    if first or first_singles:
+        chosen += _first_cover(values, requirements(values, first, first_singles), chosen, prefer)
     overall = all_pairs(values, names).difference(*(pairs_of(c) for c in chosen))
     candidates = [
         dict(zip(names, product, strict=True))
@@ -138,16 +140,34 @@ def _size(values: Mapping[str, list[Any]], pair: tuple[tuple[str, Any], tuple[st
     return len(values[a]) * len(values[b])
 
 
+Requirement = frozenset[tuple[str, Any]]
+"""Option values a combination must hold together (a pair of values, or a single value)."""
+
+
+def requirements(
+    values: Mapping[str, list[Any]], pairs: Collection[str], singles: Collection[str] = ()
+) -> set[Requirement]:
+    """Every pair of values of two of ``pairs``, and every value of each of ``singles``."""
+    wanted = {frozenset(pair) for pair in all_pairs(values, pairs)}
+    return wanted | {frozenset({(name, value)}) for name in singles for value in values[name]}
+
+
+def _met(requirements: set[Requirement], combination: Mapping[str, Any]) -> set[Requirement]:
+    items = set(combination.items())
+    return {requirement for requirement in requirements if requirement <= items}
+
+
 def _first_cover(
     values: Mapping[str, list[Any]],
-    group: list[str],
+    wanted: set[Requirement],
     chosen: list[Combination],
     prefer: Sequence[Combination],
 ) -> list[Combination]:
-    """The fewest combinations that, added to ``chosen``, hold every pair of ``group``'s values."""
-    wanted = all_pairs(values, group).difference(*(pairs_of(c) for c in chosen))
+    """The fewest combinations that, added to ``chosen``, meet every requirement of ``wanted``."""
+    wanted = wanted.difference(*(_met(wanted, c) for c in chosen))
+    group = sorted({name for requirement in wanted for name, _ in requirement})
     projections = {
-        part: frozenset(pairs_of(dict(zip(group, part, strict=True))) & wanted)
+        part: frozenset(_met(wanted, dict(zip(group, part, strict=True))))
         for part in itertools.product(*(values[n] for n in group))
     }
     preferred = {tuple(c[n] for n in group): c for c in prefer}
@@ -183,12 +203,16 @@ def _first_cover(
 
 
 def covering_prefix(
-    chosen: Sequence[Combination], names: Collection[str], values: Mapping[str, list[Any]]
+    chosen: Sequence[Combination],
+    names: Collection[str],
+    values: Mapping[str, list[Any]],
+    singles: Collection[str] = (),
 ) -> list[Combination]:
-    """The shortest leading part of ``chosen`` that holds every pair of values of ``names``."""
-    wanted = all_pairs(values, names)
+    """The shortest leading part of ``chosen`` that holds every pair of values of ``names`` and
+    every value of ``singles``."""
+    wanted = requirements(values, names, singles)
     for count, combination in enumerate(chosen, start=1):
-        wanted -= pairs_of(combination)
+        wanted -= _met(wanted, combination)
         if not wanted:
             return list(chosen[:count])
     return list(chosen)
@@ -224,12 +248,20 @@ def python_of(combination: Combination) -> str:
     return str(combination["python_version"])
 
 
+INTERPRETER_OPTIONS = ("python_version",)
+"""Options that choose the interpreter a project runs on, not the code it gets: each of their
+values runs a whole suite once, while their pairs with the other options are left to ruff and
+mypy, which every combination runs on its own Python."""
+
+
 @functools.cache
 def _template_matrix() -> tuple[tuple[Combination, ...], int]:
     values = options()
     suite = suite_options(values=values)
-    chosen = combinations(values, first=suite, prefer=[defaults()])
-    return tuple(chosen), len(covering_prefix(chosen, suite, values))
+    pairs = [name for name in suite if name not in INTERPRETER_OPTIONS]
+    singles = [name for name in suite if name in INTERPRETER_OPTIONS]
+    chosen = combinations(values, first=pairs, first_singles=singles, prefer=[defaults()])
+    return tuple(chosen), len(covering_prefix(chosen, pairs, values, singles))
 
 
 def template_matrix() -> list[Combination]:

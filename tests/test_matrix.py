@@ -24,6 +24,7 @@ import pytest
 from tests import checks, service
 from tests.conftest import TEMPLATE_ROOT, Lint, render, run, run_project_tests
 from tests.matrix import (
+    INTERPRETER_OPTIONS,
     Combination,
     all_pairs,
     combinations,
@@ -55,11 +56,14 @@ def test_combinations_cover_every_pair_and_both_extremes() -> None:
     assert COMBINATIONS[1]["ci_provider"] == "none"
 
 
-def test_suite_runs_come_first_and_cover_every_pair_the_suite_can_see() -> None:
+def test_suite_runs_come_first_and_cover_what_the_suite_can_see() -> None:
     values = options()
     suite = suite_options()
+    features = [name for name in suite if name not in INTERPRETER_OPTIONS]
     assert COMBINATIONS[: len(SUITE_RUNS)] == SUITE_RUNS
-    assert all_pairs(values, suite) <= set().union(*(pairs_of(c) for c in SUITE_RUNS))
+    assert all_pairs(values, features) <= set().union(*(pairs_of(c) for c in SUITE_RUNS))
+    for name in INTERPRETER_OPTIONS:  # every Python version runs a whole suite
+        assert {c[name] for c in SUITE_RUNS} == set(values[name])
     assert defaults() in SUITE_RUNS  # what `copier copy --defaults` gives runs its suite
     assert len(SUITE_RUNS) < len(COMBINATIONS)
 
@@ -74,6 +78,16 @@ def test_first_options_are_covered_by_the_fewest_combinations() -> None:
     assert len(prefix) == 6
     assert preferred in prefix
     assert all_pairs(values, values) <= set().union(*(pairs_of(c) for c in chosen))
+
+
+def test_single_options_need_each_value_once_not_each_pair() -> None:
+    values: dict[str, list[Any]] = {"a": [1, 2, 3], "b": [True, False], "c": [True, False]}
+    chosen = combinations(values, first=["b", "c"], first_singles=["a"])
+    prefix = covering_prefix(chosen, ["b", "c"], values, singles=["a"])
+    # b and c need TF and FT beside the extremes; one of those two brings the missing a=2.
+    assert len(prefix) == 4
+    assert {c["a"] for c in prefix} == {1, 2, 3}
+    assert all_pairs(values, ["b", "c"]) <= set().union(*(pairs_of(c) for c in prefix))
 
 
 def test_suite_options_are_those_the_package_its_tests_or_pyproject_name(tmp_path: Path) -> None:

@@ -82,7 +82,6 @@ def test_longest_allowed_names_stay_lint_clean(
         module_name="an_exceedingly_long_module_name_for_test",
         project_description='A "quoted" description that is long enough to need wrapping ' * 4,
         author_name="Ana O'Brien",
-        python_version="3.13",
     )
     lint(project, project_env)
 
