@@ -29,12 +29,12 @@ INCOMING_HEADERS = (REQUEST_ID_HEADER.lower().encode(), CORRELATION_ID_HEADER.lo
 MAX_LENGTH = 128
 # Letters, digits and the punctuation ids are made of (UUIDs, ULIDs, trace ids, base64): nothing
 # that could forge a log line, a header or a JSON document.
-_WELL_FORMED = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:+/=@-]{{0,{MAX_LENGTH - 1}}}")
+_WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=@-]*")
 
 
 def well_formed(value: str) -> bool:
     """Whether ``value`` may be taken as a request id (at most 128 safe characters)."""
-    return _WELL_FORMED.fullmatch(value) is not None
+    return len(value) <= MAX_LENGTH and _WELL_FORMED.fullmatch(value) is not None
 
 
 def new_request_id() -> str:
@@ -53,7 +53,7 @@ class RequestContext:
     request_id: str
     method: str | None = None
     route: str | None = None
-    """The route template (``/authors/{author_id}``); by default the one routing recorded in
+    """The route template (``/books/{book_id}``); by default the one routing recorded in
     ``scope``."""
     user_id: str | None = None
     """The authenticated user's id; by default the one authentication recorded in ``scope``."""
