@@ -54,10 +54,12 @@ PLAIN_MODULES = [
     "api/ws/endpoint.py",
     "hooks.py",
     "middlewares/rate_limit.py",
+    "middlewares/startup.py",
     "net.py",
     "routing.py",
     "schemas/request.py",
     "schemas/response.py",
+    "startup_checks.py",
 ]
 """Core modules that hold no Jinja: options reach them through hooks the factory registers."""
 
