@@ -53,11 +53,14 @@ PLAIN_MODULES = [
     "api/ws/constants.py",
     "api/ws/endpoint.py",
     "hooks.py",
+    "middlewares/cors.py",
     "middlewares/rate_limit.py",
+    "middlewares/security_headers.py",
     "net.py",
     "routing.py",
     "schemas/request.py",
     "schemas/response.py",
+    "utils/security_headers.py",
 ]
 """Core modules that hold no Jinja: options reach them through hooks the factory registers."""
 
