@@ -36,7 +36,7 @@ def cors_for(app: ASGIApp, settings: Settings) -> ASGIApp:
 
 
 class SettingsCORSMiddleware:
-    """Pure ASGI middleware handing HTTP requests to the ``CORSMiddleware`` of the app's settings."""
+    """Pure ASGI middleware: HTTP requests go to the ``CORSMiddleware`` of the app's settings."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
