@@ -53,6 +53,8 @@ PLAIN_MODULES = [
     "api/ws/constants.py",
     "api/ws/endpoint.py",
     "hooks.py",
+    "middlewares/cors.py",
+    "middlewares/headers.py",
     "middlewares/rate_limit.py",
     "middlewares/startup.py",
     "net.py",
@@ -60,6 +62,7 @@ PLAIN_MODULES = [
     "schemas/request.py",
     "schemas/response.py",
     "startup_checks.py",
+    "utils/security_headers.py",
 ]
 """Core modules that hold no Jinja: options reach them through hooks the factory registers."""
 

@@ -85,6 +85,13 @@ def parse_origin(value: str) -> Origin | None:
     return scheme, host, int(port) if port else DEFAULT_PORTS[scheme]
 
 
+def serialized_origin(origin: Origin) -> str:
+    """``origin`` as a browser writes it in ``Origin``: lowercase, without its scheme's default
+    port (``https://app.example.com``)."""
+    scheme, host, port = origin
+    return f"{scheme}://{host}" if port == DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
+
+
 @dataclass(frozen=True)
 class AllowedOrigins:
     """A parsed ``ALLOWED_WS_ORIGINS``: ``*`` (any origin) or a set of origins."""
