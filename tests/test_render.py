@@ -149,6 +149,15 @@ def test_websocket_benchmark_runs_and_reports_the_ratio(
     assert "of the echo baseline" in result.stdout
 
 
+def test_push_benchmark_runs_and_reports_the_ratio(
+    rendered: ProjectFor, project_env: dict[str, str]
+) -> None:
+    command = [sys.executable, "benchmarks/push_fanout.py", "--sockets", "20", "--messages", "5"]
+    options = ["--warmup", "1", "--client-processes", "1"]
+    result = run([*command, *options], cwd=rendered("defaults"), env=project_env)
+    assert "of the bare loop's deliveries/s" in result.stdout
+
+
 def test_rate_limiter_benchmark_runs_and_counts_round_trips(
     rendered: ProjectFor, project_env: dict[str, str]
 ) -> None:

@@ -1,9 +1,10 @@
 """The service's objects in a script, a worker or a one-off job: no app needed.
 
-``async_session``, ``rate_limiter``, ``connection_limiter``, ``app_settings`` and ``logger``
-configure themselves from the settings (environment and ``.env``) on first use, so a script can
-just use them. What they opened (pooled database connections, the limiters' Redis client) is
-released by :func:`release`, or by running the script's work inside :func:`runtime`::
+``async_session``, ``rate_limiter``, ``connection_limiter``, ``connection_manager``,
+``app_settings`` and ``logger`` configure themselves from the settings (environment and ``.env``)
+on first use, so a script can just use them. What they opened (pooled database connections, the
+Redis clients of the limiters and of server push) is released by :func:`release`, or by running
+the script's work inside :func:`runtime`::
 
     async def main() -> None:
         async with runtime():
@@ -22,6 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from .logging import configure_logging
+from .push.manager import connection_manager
 from .settings import Settings, configure_settings, get_settings
 from .storage import db
 from .utils import rate_limiter
@@ -36,14 +38,15 @@ def configure(settings: Settings | None = None) -> Settings:
     configure_logging(active.LOG_LEVEL, log_format=active.log_format)
     db.configure_from_settings()
     rate_limiter.configure_from_settings()
+    connection_manager.configure(active)
     return active
 
 
 async def release() -> None:
-    """Close the pooled database connections and the limiters' own Redis client.
-
-    Objects used afterwards configure themselves again.
+    """Close the pooled database connections and the Redis clients of the limiters and of
+    server push. Objects used afterwards configure themselves again.
     """
+    await connection_manager.release()
     await rate_limiter.release()
     await db.dispose()
 

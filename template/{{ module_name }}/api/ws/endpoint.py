@@ -1,8 +1,10 @@
 """``/web``: the WebSocket package API.
 
-A connection is authenticated once, then serves request frames until the client leaves. A bad
-frame gets an error response and the connection keeps serving; the protocol is described in
-``docs/websocket-api.md``.
+A connection is authenticated once, then serves request frames until the client leaves, its token
+expires (a fresh ``auth`` frame extends it) or it reads pushed messages too slowly. A bad frame
+gets an error response and the connection keeps serving. Answers and pushed messages share one
+bounded send queue per socket (:class:`PushClient`). The protocol is described in
+``docs/websocket-api.md``, server push in ``docs/server-push.md``.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ from ...net import (
     parse_origin,
 )
 from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode
+from ...push.manager import PushClient, connection_manager, serving
 from ...routing import PackageRouter, pkg_router, validation_errors
 from ...settings import Settings, settings_of
 from ...utils.rate_limiter import connection_limiter, rate_limiter
-from .connections import ConnectionManager
 
 router = APIRouter()
 
@@ -182,6 +184,35 @@ async def authenticate(
     return user
 
 
+def token_deadline(user: User, settings: Settings) -> float | None:
+    """When the user's token stops being accepted (its ``exp`` plus the leeway), if it says."""
+    expires = user.claims.get("exp")
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return None
+    return float(expires) + settings.AUTH_LEEWAY_SECONDS
+
+
+def auth_reply(**fields: Any) -> str:
+    return to_json({"type": "auth", **fields}).decode()
+
+
+async def reauthenticate(
+    client: PushClient, token: str, validator: TokenValidator, settings: Settings
+) -> None:
+    """An ``auth`` frame on an open socket: a valid token of the same user moves the socket's
+    expiry to the new token's; anything else is refused and changes nothing."""
+    try:
+        user = await validator.validate(token)
+    except InvalidTokenError as error:
+        await client.send(auth_reply(status="error", reason=f"authentication failed: {error}"))
+        return
+    if user.id != client.user.id:
+        await client.send(auth_reply(status="error", reason="the token is another user's"))
+        return
+    client.expire_at(token_deadline(user, settings))
+    await client.send(auth_reply(status="ok", user=user.id))
+
+
 def parse_error(frame: str | None, reason: str, max_bytes: int) -> ResponseModel:
     """An INVALID_DATA response for a frame that is not a valid request, echoing what it can."""
     payload: Any = None
@@ -267,9 +298,12 @@ def package_name(router: PackageRouter, pkg_id: int | None) -> str | None:
     return route.name if route is not None else None
 
 
-async def serve(websocket: WebSocket, connection: WSConnection, settings: Settings) -> None:
+async def serve(
+    websocket: WebSocket, connection: WSConnection, client: PushClient, settings: Settings
+) -> None:
     """Answer frames until the client disconnects or exceeds the message rate."""
     hooks: TrafficHooks = websocket.app.state.traffic_hooks
+    validator: TokenValidator = websocket.app.state.token_validator
     max_bytes = settings.WS_MAX_MESSAGE_BYTES
     limit_key = f"ws_msg:user:{connection.user.id}"
     frames = 0
@@ -283,13 +317,18 @@ async def serve(websocket: WebSocket, connection: WSConnection, settings: Settin
             if not result.allowed:
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
                 return
+        text = message.get("text")
+        if text is not None and '"auth"' in text and not larger_than(text, max_bytes):
+            token = first_message_token(text)
+            if token is not None:
+                await reauthenticate(client, token, validator, settings)
+                continue
         frames += 1
         context = frame_context(connection, frames)
         with bound(context):
-            answered = await answer(
-                message.get("text"), connection.user, pkg_router, max_bytes, context
-            )
-            await websocket.send_text(answered.text)
+            answered = await answer(text, connection.user, pkg_router, max_bytes, context)
+            await client.send(answered.text)
+            await client.flush()  # what a SUBSCRIBE held back goes out after its answer
             handled = WSMessage(
                 request=answered.request,
                 response=answered.response,
@@ -345,7 +384,6 @@ async def web(websocket: WebSocket) -> None:
     """Authenticate, register the connection, then serve request frames."""
     state = websocket.app.state
     settings = settings_of(websocket.app)
-    connections: ConnectionManager = state.connections
     hooks: TrafficHooks = state.traffic_hooks
     await websocket.accept()
     if settings.RATE_LIMIT_ENABLED and not await handshake_allowed(websocket, settings):
@@ -372,16 +410,18 @@ async def web(websocket: WebSocket) -> None:
         handshake.user_id, handshake.route = user.id, WEB_PATH
     request_id = handshake.request_id if handshake is not None else None
     connection = WSConnection(connection_id, user, address, request_id)
-    connections.connect(user.id, websocket)
+    client = connection_manager.connect(websocket, user, connection_id)
+    client.expire_at(token_deadline(user, settings))
     hooks.ws_opened(connection)
     try:
-        await serve(websocket, connection, settings)
+        with serving(client):
+            await serve(websocket, connection, client, settings)
     except WebSocketDisconnect:
         pass
     finally:
+        connection_manager.disconnect(client)
         if heartbeat is not None:
             heartbeat.cancel()
             await connection_limiter.remove_connection(user.id, connection_id)
-        connections.disconnect(user.id, websocket)
         hooks.ws_closed(connection)
         logger.debug("websocket of %s closed", user.id)
