@@ -203,6 +203,51 @@ def exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# The folders in which this process registers its reachable folders (see ``reachable_folder``).
+REACHABLE_REGISTRIES = pytest.StashKey[set[Path]]()
+
+
+@pytest.fixture(scope="session")
+def reachable_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
+    """``reachable_folder(prefix)``: a new folder that any user may enter, for files that an
+    unprivileged process must reach (pytest's own temporary folders are private: mode 0700).
+
+    The workers of the session may share it, so it outlives the fixture: it is removed when the
+    whole session ends (``pytest_sessionfinish``).
+    """
+    registry = shared_folder(tmp_path_factory) / "reachable"  # links to the folders
+    request.config.stash.setdefault(REACHABLE_REGISTRIES, set()).add(registry)
+
+    def make(prefix: str) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+        folder.chmod(0o755)
+        registry.mkdir(parents=True, exist_ok=True)
+        (registry / folder.name).symlink_to(folder)
+        return folder
+
+    return make
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """Remove the ``reachable_folder`` folders once no test needs them: after the session's
+    teardown in a run without workers; in the pytest-xdist controller once every worker has
+    ended (a worker leaves its folders alone, as other workers may still use them)."""
+    try:
+        return (yield)
+    finally:
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            registries = set(session.config.stash.get(REACHABLE_REGISTRIES, set()))
+            if session.config.pluginmanager.has_plugin("dsession"):  # the workers' shared folder
+                registries.add(session.config._tmp_path_factory.getbasetemp() / "reachable")
+            for registry in registries:
+                for link in registry.glob("*") if registry.is_dir() else ():
+                    shutil.rmtree(link.readlink(), ignore_errors=True)
+                    link.unlink()
+
+
 @pytest.fixture(scope="session")
 def project_env(
     rendered: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory

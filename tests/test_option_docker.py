@@ -16,10 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import pytest
 import yaml
 
 from tests import checks, dockerfile
-from tests.conftest import render, run
+from tests.conftest import exclusive, render, run, shared_folder
 
 ProjectFor = Callable[[str], Path]
 DOCKER_FILES = ["Dockerfile", ".dockerignore", "compose.yml", "docs/docker.md"]
@@ -257,57 +256,88 @@ class Image:
         )
 
 
-@pytest.fixture(scope="module")
-def image(rendered: ProjectFor) -> Iterator[Image]:
-    """The Dockerfile's build and runtime stages, run with their paths in a temporary folder.
+def base_environment(root: Path) -> dict[str, str]:
+    """The variables of the base image, with the recipe's folders under ``root``."""
+    return {"PATH": f"{root / 'base-bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(root)}
 
-    The folder is outside pytest's private (0700) temporary folder so the unprivileged user can
-    reach it.
-    """
-    project = rendered("defaults")
+
+def runtime_overrides(root: Path) -> dict[str, str]:
+    """The runtime stage's path variables, pointed at folders under ``root``."""
+    return {"WHEELS": str(root / "wheels"), "VIRTUAL_ENV": str(root / "venv")}
+
+
+def build_image(project: Path, root: Path) -> None:
+    """Run the Dockerfile's build and runtime stages with their paths in the folder ``root``."""
     stages = dockerfile.parse((project / "Dockerfile").read_text())
     assert [stage.name for stage in stages] == ["build", "runtime"]
     build, runtime = stages
-    root = Path(tempfile.mkdtemp(prefix="docker-recipe-"))
-    root.chmod(0o755)
-    try:
-        base_bin = base_image_bin(root / "base-bin")
-        base_env = {"PATH": f"{base_bin}:/usr/local/bin:/usr/bin:/bin", "HOME": str(root)}
-        wheels, venv, src, workdir = root / "wheels", root / "venv", root / "src", root / "app"
-        src.mkdir()
-        workdir.mkdir(mode=0o777)
-        workdir.chmod(0o777)
+    base_image_bin(root / "base-bin")
+    base_env = base_environment(root)
+    wheels, src, workdir = root / "wheels", root / "src", root / "app"
+    src.mkdir()
+    workdir.mkdir(mode=0o777)
+    workdir.chmod(0o777)
 
-        build_values = execute(
-            build, project, {"/src": src}, {"WHEELS": str(wheels)}, base_env | network_settings()
-        )
-        assert build_values["PIP_NO_CACHE_DIR"] == "1"
+    build_values = execute(
+        build, project, {"/src": src}, {"WHEELS": str(wheels)}, base_env | network_settings()
+    )
+    assert build_values["PIP_NO_CACHE_DIR"] == "1"
 
-        # The runtime stage mounts the build stage's wheel folder at its own WHEELS path.
-        installs = [i for i in runtime.all("RUN") if "mount" in i.flags]
-        assert len(installs) == 1
-        mount = dockerfile.mount(installs[0].flags)
-        build_wheels = build.variables({}, {})["WHEELS"]
-        runtime_wheels = runtime.variables({}, {})["WHEELS"]
-        assert mount == {
-            "type": "bind",
-            "from": "build",
-            "source": build_wheels,
-            "target": runtime_wheels,
-        }
+    # The runtime stage mounts the build stage's wheel folder at its own WHEELS path.
+    installs = [i for i in runtime.all("RUN") if "mount" in i.flags]
+    assert len(installs) == 1
+    mount = dockerfile.mount(installs[0].flags)
+    build_wheels = build.variables({}, {})["WHEELS"]
+    runtime_wheels = runtime.variables({}, {})["WHEELS"]
+    assert mount == {
+        "type": "bind",
+        "from": "build",
+        "source": build_wheels,
+        "target": runtime_wheels,
+    }
 
-        # Creating the user is the system's business here; the tests run as "nobody" instead.
-        def creates_the_user(instruction: dockerfile.Instruction) -> bool:
-            return "useradd" in instruction.value
+    # Creating the user is the system's business here; the tests run as "nobody" instead.
+    def creates_the_user(instruction: dockerfile.Instruction) -> bool:
+        return "useradd" in instruction.value
 
-        overrides = {"WHEELS": str(wheels), "VIRTUAL_ENV": str(venv)}
-        # No pip configuration of this machine: the wheels folder is the only source.
-        runtime_base = base_env | {"PIP_CONFIG_FILE": os.devnull}
-        execute(runtime, project, {"/app": workdir}, overrides, runtime_base, creates_the_user)
-        runtime_env = runtime.runtime_env(overrides, base_env) | {"HOME": str(workdir)}
-        yield Image(project, stages, wheels, venv, workdir, runtime_env)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    # No pip configuration of this machine: the wheels folder is the only source.
+    runtime_base = base_env | {"PIP_CONFIG_FILE": os.devnull}
+    overrides = runtime_overrides(root)
+    execute(runtime, project, {"/app": workdir}, overrides, runtime_base, creates_the_user)
+
+
+@pytest.fixture(scope="session")
+def image(
+    rendered: ProjectFor,
+    tmp_path_factory: pytest.TempPathFactory,
+    reachable_folder: Callable[[str], Path],
+) -> Image:
+    """The Dockerfile's build and runtime stages, run once per session with their paths in a
+    temporary folder.
+
+    The build takes over a minute, so the pytest-xdist workers share one: the first worker to get
+    here builds it (holding a lock), the others wait for it and use the finished folder (its
+    ``ready`` file). The folder is outside pytest's private (0700) temporary folder so the
+    unprivileged user can reach it (``reachable_folder``, removed when the session ends).
+    """
+    project = rendered("defaults")
+    shared = shared_folder(tmp_path_factory)
+    link = shared / "docker-recipe"  # to the built folder
+    with exclusive(shared / "docker-recipe.lock"):
+        if not (link / "ready").exists():
+            if link.is_symlink():  # a failed build: start again from scratch
+                shutil.rmtree(link.readlink(), ignore_errors=True)
+                link.unlink()
+            root = reachable_folder("docker-recipe")
+            link.symlink_to(root)
+            build_image(project, root)
+            (root / "ready").touch()
+    root = link.readlink()
+    stages = dockerfile.parse((project / "Dockerfile").read_text())
+    workdir = root / "app"
+    runtime_env = stages[-1].runtime_env(runtime_overrides(root), base_environment(root))
+    runtime_env |= {"HOME": str(workdir)}
+    return Image(project, stages, root / "wheels", root / "venv", workdir, runtime_env)
 
 
 def test_image_user_is_fixed_and_not_root(image: Image) -> None:
