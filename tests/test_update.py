@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEMPLATE_ROOT, render, run, run_project_tests, update
+from tests.conftest import TEMPLATE_ROOT, Lint, render, run, run_project_tests, update
 from tests.releases import GIT_IDENTITY, Release, build_history, git, recorded_releases
 
 # Answers the project is generated with and, for questions an older release did not ask yet,
@@ -51,6 +51,16 @@ MERGE_CHECKS = (
     "tests/test_migrations.py",
     "tests/test_settings.py",
 )
+EDIT_CHECKS = (
+    *MERGE_CHECKS,
+    "tests/test_cli.py",
+    "tests/test_openapi.py",
+    "tests/test_structure.py",
+    "tests/test_ws.py",
+)
+"""The merge checks and the generated tests that read everything the user's edits add: every
+route (the OpenAPI document), every package id and handler (the CLI, the WebSocket router) and
+every import (the layers)."""
 CONFLICT = ("<<<<<<< ", ">>>>>>> ")
 
 
@@ -127,15 +137,18 @@ def suite_after_update(release: Release, profile: str = "all-on") -> tuple[str, 
     """What of the generated suite runs after an update with user work from ``release``.
 
     Every update ends in the same template code; what differs is the three-way merge that got
-    there. The previous release's update (the one most projects make) runs the whole suite
-    (``()``) with every option on, and the merge checks otherwise; the oldest release's update,
-    the longest merge, runs the merge checks: the user's test and the tests that import every
-    module, start the app and walk the migrations (``MERGE_CHECKS``). Updates from the releases
-    in between keep the cheap checks: the update succeeds, every edit survives, nothing is left in
-    conflict, and an untouched project equals a fresh copy (``None``).
+    there. An untouched project updates to exactly a fresh copy, whose whole suite the matrix
+    runs, so after an update with user work only the tests that the edits can reach add
+    information. The previous release's update (the one most projects make) runs those with every
+    option on (``EDIT_CHECKS``, and the project is linted and type-checked), and the merge checks
+    otherwise; the oldest release's update, the longest merge, runs the merge checks: the user's
+    test and the tests that import every module, start the app and walk the migrations
+    (``MERGE_CHECKS``). Updates from the releases in between keep the cheap checks: the update
+    succeeds, every edit survives, nothing is left in conflict, and an untouched project equals a
+    fresh copy (``None``).
     """
     if release == PREVIOUS:
-        return () if profile == "all-on" else MERGE_CHECKS
+        return EDIT_CHECKS if profile == "all-on" else MERGE_CHECKS
     if release == RELEASES[0]:
         return MERGE_CHECKS
     return None
@@ -193,9 +206,9 @@ def add_user_code(project: Path, example: bool) -> dict[str, str]:
 
 
 def cost_of_update(release: Release, profile: str) -> pytest.MarkDecorator:
-    """The ``cost`` of an update with user work: a whole suite, the merge checks, or neither."""
+    """The ``cost`` of an update with user work: the edit checks, the merge checks, or neither."""
     selection = suite_after_update(release, profile)
-    return pytest.mark.cost(1 if selection is None else 2 if selection else 3)
+    return pytest.mark.cost(1 if selection is None else 3 if selection == EDIT_CHECKS else 2)
 
 
 @pytest.mark.parametrize(
@@ -212,6 +225,7 @@ def test_update_keeps_user_work_and_the_project_passes_its_tests(
     history: tuple[Path, str],
     tmp_path: Path,
     project_env: dict[str, str],
+    lint: Lint,
     release: Release,
     profile: str,
 ) -> None:
@@ -226,6 +240,8 @@ def test_update_keeps_user_work_and_the_project_passes_its_tests(
     assert leftovers(project) == []
     merge_migration_heads(project, project_env)
     selection = suite_after_update(release, profile)
+    if selection == EDIT_CHECKS:
+        lint(project, project_env)
     if selection is not None:
         run_project_tests(project, project_env, tmp_path / "pytest", "-x", *selection)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -37,6 +38,18 @@ Resync = Callable[[], Awaitable[None]]
 BROKER_ERRORS = (RedisError, OSError, TimeoutError)
 RECONNECT_FIRST_DELAY = 0.1
 RECONNECT_MAX_DELAY = 5.0
+
+KEEPALIVE = {
+    option: value
+    for option, value in (
+        (getattr(socket, "TCP_KEEPIDLE", None), 10),
+        (getattr(socket, "TCP_KEEPINTVL", None), 5),
+        (getattr(socket, "TCP_KEEPCNT", None), 3),
+    )
+    if option is not None
+}
+"""TCP keepalive of the listener's connection: a Redis that vanished without closing it (a lost
+host, a dropped NAT mapping) is noticed within about 25 s, not the system's two hours."""
 
 
 class PushUnavailableError(RuntimeError):
@@ -101,7 +114,14 @@ class History:
     latest: int
     """The topic's latest offset (0 when nothing was published yet)."""
     gap: bool
-    """True when messages after ``since`` are no longer kept: the subscriber should reload."""
+    """True when messages after ``since`` may no longer be kept: the subscriber should reload."""
+    lost: bool = False
+    """True when messages after ``since`` were certainly dropped (beyond the size bound)."""
+
+
+def dropped(since: int, trimmed: int | None) -> bool:
+    """Whether messages after ``since`` were dropped for the size bound."""
+    return trimmed is not None and since < trimmed
 
 
 def missed_something(since: int, start: int | None, trimmed: int | None, latest: int) -> bool:
@@ -210,7 +230,7 @@ class MemoryBroker(Broker):
             return History([], log.latest, gap=False)
         entries = [entry for entry in log.entries if (entry.offset or 0) > since]
         gap = missed_something(since, log.start, log.trimmed, log.latest)
-        return History(entries, log.latest, gap)
+        return History(entries, log.latest, gap, dropped(since, log.trimmed))
 
     async def run(self, deliver: Deliver, resync: Resync) -> None:
         self._deliver = deliver
@@ -248,11 +268,22 @@ if excess > 0 then
   redis.call('HSET', KEYS[2], 'trimmed', string.sub(gone[#gone][1], 3))
 end
 redis.call('HSET', KEYS[2], 'latest', id)
+local keep = tonumber(ARGV[5])
+if keep > 0 then
+  redis.call('PEXPIRE', KEYS[1], keep)
+  redis.call('PEXPIRE', KEYS[2], keep)
+end
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id
 """
 """Append a topic message to its stream (trimmed to the size bound), then publish it: one step,
 so the order of offsets is the order of delivery."""
+
+
+FORGET_INSTANCE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+"""
+"""Drop an instance from the index only if its presence entry is still absent."""
 
 
 def _int(value: Any) -> int | None:
@@ -270,17 +301,21 @@ class RedisBroker(Broker):
         *,
         history_size: int,
         timeout: float,
+        history_seconds: float = 0,
         prefix: str = "push",
         client: Redis | None = None,
     ) -> None:
         super().__init__(history_size)
         self.url = url
         self.timeout = timeout
+        self.history_seconds = history_seconds
+        """How long a topic's history outlives its last message (0: for ever)."""
         self.prefix = prefix
         self.channel = f"{prefix}:events"
         self._client = client if client is not None else create_client(url, timeout)
         self._own_client = client is None
         self._publish = self._client.register_script(PUBLISH_SCRIPT)
+        self._forget = self._client.register_script(FORGET_INSTANCE_SCRIPT)
         self.outage = False
 
     def _stream(self, topic: str) -> str:
@@ -305,6 +340,7 @@ class RedisBroker(Broker):
                     envelope.header(),
                     envelope.message,
                     self.history_size,
+                    int(self.history_seconds * 1000),
                 ]
                 return int(await self._publish(keys=keys, args=args))
             await self._client.publish(self.channel, envelope.wire())
@@ -313,6 +349,8 @@ class RedisBroker(Broker):
         return None
 
     async def history(self, topic: str, since: int | None) -> History:
+        if not self.keeps_history:
+            return History([], 0, gap=bool(since))
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.hmget(self._meta(topic), ["latest", "start", "trimmed"])
@@ -328,7 +366,8 @@ class RedisBroker(Broker):
             Envelope("topic", topic, fields[b"m"].decode(), int(entry_id.split(b"-", 1)[1]))
             for entry_id, fields in found[1]
         ]
-        return History(entries, latest or 0, missed_something(since, start, trimmed, latest or 0))
+        gap = missed_something(since, start, trimmed, latest or 0)
+        return History(entries, latest or 0, gap, dropped(since, trimmed))
 
     def _listener_client(self) -> Redis:
         # No command timeout (the listener waits for messages); no silent retries either: a
@@ -337,6 +376,7 @@ class RedisBroker(Broker):
             self.url,
             socket_connect_timeout=self.timeout,
             socket_keepalive=True,
+            socket_keepalive_options=KEEPALIVE,
             health_check_interval=10,
             retry=Retry(NoBackoff(), 0),
         )
@@ -409,9 +449,9 @@ class RedisBroker(Broker):
                 for instance in instances:
                     pipe.hgetall(self._presence(instance))
                 found = await pipe.execute()
-            gone = [name for name, entries in zip(instances, found, strict=True) if not entries]
-            if gone:
-                await self._client.zrem(self._instances, *gone)
+            for name, entries in zip(instances, found, strict=True):
+                if not entries:  # expired, unless it was written again meanwhile
+                    await self._forget(keys=[self._presence(name), self._instances], args=[name])
         except BROKER_ERRORS as error:
             raise unavailable(error) from error
         return {

@@ -35,7 +35,8 @@ from .topics import valid_topic
 
 SEND_QUEUE_OVERFLOW = "send queue overflow: reading too slowly"
 TOKEN_EXPIRED = "token expired"
-CLOSE_TIMEOUT = 5.0
+MISSED_MESSAGES = "missed messages no longer kept: reconnect, subscribe with since"
+CLOSE_TIMEOUT = 15.0  # longer than the server's own close handshake timeout (10 s)
 
 Message = BroadcastDataModel | str
 """What is pushed: a ``BroadcastDataModel``, or text sent exactly as given."""
@@ -96,8 +97,9 @@ class PushClient:
                 await self.websocket.send_text(await self._queue.get())
         except asyncio.CancelledError:
             raise
-        except Exception:  # the socket is closing; the endpoint notices the disconnect
+        except Exception:  # the socket is gone; the endpoint notices the disconnect
             self.closing = True
+            self._discard_queued()  # an answer waiting for room must not wait forever
 
     async def send(self, text: str) -> None:
         """Queue an answer to the client's own request (waits while its queue is full)."""
@@ -220,6 +222,11 @@ class PushClient:
         except Exception:  # already closed, or a client that no longer reads
             return
 
+    async def wait_closed(self) -> None:
+        """Wait until a close the server started (:meth:`close`) went out, or gave up."""
+        if self._closer is not None:
+            await self._closer
+
     def stop(self) -> None:
         """The socket is gone: stop the writer and the expiry timer."""
         self.closing = True
@@ -283,6 +290,7 @@ class ConnectionManager:
             self._broker = RedisBroker(
                 settings.REDIS_URL,
                 history_size=settings.PUSH_HISTORY_SIZE,
+                history_seconds=settings.PUSH_HISTORY_TTL,
                 timeout=settings.PUSH_TIMEOUT,
             )
         else:
@@ -365,8 +373,8 @@ class ConnectionManager:
     def noted(self, topic: str, offset: int) -> None:
         """``topic`` had reached ``offset`` when a socket here subscribed: after a reconnect,
         what came later is fetched from its history."""
-        if topic in self._by_topic:
-            self._topic_offsets[topic] = max(offset, self._topic_offsets.get(topic, 0))
+        if topic in self._by_topic:  # sockets subscribed earlier may still lack what follows
+            self._topic_offsets.setdefault(topic, offset)
 
     def unsubscribed(self, client: PushClient, topic: str) -> None:
         clients = self._by_topic.get(topic)
@@ -454,10 +462,10 @@ class ConnectionManager:
     async def _resync(self) -> None:
         """After the listener (re)connects: deliver what subscribed topics got meanwhile."""
         for topic, last in list(self._topic_offsets.items()):
-            try:
-                history = await self.broker.history(topic, last)
-            except PushUnavailableError:
-                return
+            history = await self.broker.history(topic, last)  # failing: the listener retries
+            if history.lost:
+                for client in list(self._by_topic.get(topic, ())):
+                    client.close(1013, MISSED_MESSAGES)
             for envelope in history.entries:
                 self._deliver(envelope)
 

@@ -7,8 +7,8 @@ Declare a topic next to the code that publishes to it, in any module that is imp
     topic_registry.register("orders:*", roles=["support"])   # every topic starting "orders:"
 
 A ``*`` matches any run of characters. A topic nobody declared cannot be subscribed to (the
-server may still publish to it); when several patterns match, the most specific (longest) one
-decides.
+server may still publish to it); when several patterns match, the subscriber needs the roles of
+each of them.
 """
 
 from __future__ import annotations
@@ -47,11 +47,6 @@ class TopicRule:
     roles: frozenset[str]
     matcher: re.Pattern[str]
 
-    @property
-    def specificity(self) -> int:
-        """Characters besides ``*``: the rule with more decides when several match."""
-        return len(self.pattern.replace("*", ""))
-
 
 class TopicRegistry:
     """Declared topic patterns; ``check`` answers whether a user may subscribe."""
@@ -73,19 +68,19 @@ class TopicRegistry:
         matcher = re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
         self._rules[pattern] = TopicRule(pattern, frozenset(roles), matcher)
 
-    def rule_for(self, topic: str) -> TopicRule | None:
-        """The most specific rule matching ``topic``, ``None`` when there is none."""
+    def rules_for(self, topic: str) -> list[TopicRule]:
+        """The rules matching ``topic`` (none for a malformed name)."""
         if not valid_topic(topic):
-            return None
-        matching = [rule for rule in self._rules.values() if rule.matcher.fullmatch(topic)]
-        return max(matching, key=lambda rule: rule.specificity, default=None)
+            return []
+        return [rule for rule in self._rules.values() if rule.matcher.fullmatch(topic)]
 
     def check(self, topic: str, user: User) -> Access:
-        """May ``user`` subscribe to ``topic``?"""
-        rule = self.rule_for(topic)
-        if rule is None:
+        """May ``user`` subscribe to ``topic``? Only with the roles of every matching rule."""
+        rules = self.rules_for(topic)
+        if not rules:
             return Access.UNKNOWN
-        return Access.ALLOWED if user.has_roles(rule.roles) else Access.FORBIDDEN
+        allowed = all(user.has_roles(rule.roles) for rule in rules)
+        return Access.ALLOWED if allowed else Access.FORBIDDEN
 
 
 topic_registry = TopicRegistry()

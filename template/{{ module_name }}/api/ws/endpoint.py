@@ -209,6 +209,9 @@ async def reauthenticate(
     if user.id != client.user.id:
         await client.send(auth_reply(status="error", reason="the token is another user's"))
         return
+    if user.roles != client.user.roles:  # a socket keeps the roles it was opened with
+        await client.send(auth_reply(status="error", reason="the roles changed: reconnect"))
+        return
     client.expire_at(token_deadline(user, settings))
     await client.send(auth_reply(status="ok", user=user.id))
 
@@ -309,8 +312,8 @@ async def serve(
     frames = 0
     while True:
         message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+        if message["type"] == "websocket.disconnect" or client.closing:
+            return  # nothing more is answered once the server closes (token expiry, overflow)
         received_at, clock = datetime.now(UTC), time.perf_counter()
         if settings.RATE_LIMIT_ENABLED:
             result = await rate_limiter.check(limit_key, settings.WS_MESSAGE_RATE_LIMIT, 60)
@@ -411,15 +414,16 @@ async def web(websocket: WebSocket) -> None:
     request_id = handshake.request_id if handshake is not None else None
     connection = WSConnection(connection_id, user, address, request_id)
     client = connection_manager.connect(websocket, user, connection_id)
-    client.expire_at(token_deadline(user, settings))
-    hooks.ws_opened(connection)
     try:
+        client.expire_at(token_deadline(user, settings))
+        hooks.ws_opened(connection)
         with serving(client):
             await serve(websocket, connection, client, settings)
     except WebSocketDisconnect:
         pass
     finally:
         connection_manager.disconnect(client)
+        await client.wait_closed()  # the close code the server chose goes out before the end
         if heartbeat is not None:
             heartbeat.cancel()
             await connection_limiter.remove_connection(user.id, connection_id)

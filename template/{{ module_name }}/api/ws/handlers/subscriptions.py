@@ -21,7 +21,7 @@ class Subscribe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: str = Field(min_length=1, max_length=128)
-    since: int | None = Field(default=None, ge=0)
+    since: int | None = Field(default=None, ge=0, le=2**53)
     """The last offset received (0: everything kept); ``null``: only what comes from now on."""
 
 
