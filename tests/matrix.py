@@ -95,22 +95,26 @@ def combinations(
     prefer: Sequence[Combination] = (),
     first_singles: Collection[str] = (),
 ) -> list[Combination]:
-    """Full-on, all-off, then an all-pairs cover of ``values``.
+    """An all-pairs cover of ``values`` that holds full-on and all-off.
 
-    With ``first`` (and ``first_singles``), the fewest combinations that complete every pair of
-    values of the ``first`` options, and every value of the ``first_singles`` options, come next
-    (an exhaustive search; among equally few, the one holding most of ``prefer``), so that
-    ``covering_prefix`` can give checks that only those options change a short list to run on.
-    The rest is greedy: each step takes the candidate that covers the most missing pairs of the
-    two options with most values, then the most missing pairs overall: those two are the hardest
-    to cover, and covering them first keeps the set near its minimum (the product of the two
-    largest numbers of values).
+    Without ``first``, full-on and all-off come first. With ``first`` (and ``first_singles``),
+    the fewest combinations that hold every pair of values of the ``first`` options, and every
+    value of the ``first_singles`` options, come first (an exhaustive search; among equally few,
+    the one holding most of ``prefer``, then of full-on and all-off), so that ``covering_prefix``
+    can give checks that only those options change a short list to run on; full-on and all-off
+    follow unless the search took them. The rest is greedy: each step takes the candidate that
+    covers the most missing pairs of the two options with most values, then the most missing
+    pairs overall: those two are the hardest to cover, and covering them first keeps the set near
+    its minimum (the product of the two largest numbers of values).
     """
     values = options() if values is None else values
     names = sorted(values)
-    chosen = [full_on(values), all_off(values)]
+    extremes = [full_on(values), all_off(values)]
+    chosen: list[Combination] = []
     if first or first_singles:
-        chosen += _first_cover(values, requirements(values, first, first_singles), chosen, prefer)
+        wanted = requirements(values, first, first_singles)
+        chosen += _first_cover(values, wanted, chosen, prefer, extremes)
+    chosen += [extreme for extreme in extremes if extreme not in chosen]
     overall = all_pairs(values, names).difference(*(pairs_of(c) for c in chosen))
     candidates = [
         dict(zip(names, product, strict=True))
@@ -162,15 +166,19 @@ def _first_cover(
     wanted: set[Requirement],
     chosen: list[Combination],
     prefer: Sequence[Combination],
+    then: Sequence[Combination] = (),
 ) -> list[Combination]:
-    """The fewest combinations that, added to ``chosen``, meet every requirement of ``wanted``."""
+    """The fewest combinations that, added to ``chosen``, meet every requirement of ``wanted``;
+    among equally few, those holding most of ``prefer``, then most of ``then``."""
     wanted = wanted.difference(*(_met(wanted, c) for c in chosen))
     group = sorted({name for requirement in wanted for name, _ in requirement})
     projections = {
         part: frozenset(_met(wanted, dict(zip(group, part, strict=True))))
         for part in itertools.product(*(values[n] for n in group))
     }
-    preferred = {tuple(c[n] for n in group): c for c in prefer}
+    preferred = {tuple(c[n] for n in group): c for c in [*then, *prefer]}
+    first_choice = {tuple(c[n] for n in group) for c in prefer}
+    second_choice = {tuple(c[n] for n in group) for c in then}
     best: tuple[tuple[Any, ...], ...] = ()
     for count in range(len(projections) + 1):
         found = [
@@ -179,7 +187,13 @@ def _first_cover(
             if wanted <= frozenset().union(*(projections[part] for part in subset))
         ]
         if found:
-            best = max(found, key=lambda subset: sum(part in preferred for part in subset))
+            best = max(
+                found,
+                key=lambda subset: (
+                    sum(part in first_choice for part in subset),
+                    sum(part in second_choice for part in subset),
+                ),
+            )
             break
     # Each part becomes a whole combination: a preferred one as it is, any other with the values
     # of the remaining options that cover most missing pairs overall.
