@@ -9,7 +9,9 @@ project's whole test suite: those that together hold every pair of values of the
 suite can see (``suite_options``: the ones the package, its tests or pyproject.toml name). Options
 that only shape CI, Docker or compose files cannot change what the suite does, so more suites
 would repeat one another. They come first in the set (``suite_runs``), and the answers a user gets
-with ``--defaults`` are one of them.
+with ``--defaults`` are one of them. The suite's modules that start processes of their own (servers,
+the CLI: ``PROCESS_MODULES``) run in two of them only, the full-on and the ``--defaults`` one
+(``suite_arguments``): the slowest and most CPU-hungry part of a suite, and the least option-bound.
 
 Each combination runs on the Python its ``python_version`` answer names (the lowest the generated
 project supports). ``python -m tests.matrix`` prints the set as a GitHub Actions job matrix.
@@ -287,6 +289,22 @@ def suite_runs() -> list[Combination]:
     """The combinations that run the generated project's whole test suite."""
     chosen, count = _template_matrix()
     return [dict(c) for c in chosen[:count]]
+
+
+PROCESS_MODULES = (
+    "tests/test_push_instances.py",
+    "tests/test_startup_checks.py",
+    "tests/test_cli_migrate.py",
+)
+"""Generated test modules that start the service or the CLI as processes of their own."""
+
+
+def suite_arguments(combination: Combination) -> list[str]:
+    """pytest arguments of a suite run: all of it for the full-on and the ``--defaults``
+    combination, the others without ``PROCESS_MODULES``."""
+    if combination in (full_on(options()), defaults()):
+        return []
+    return [f"--ignore={module}" for module in PROCESS_MODULES]
 
 
 def github_matrix(chosen: list[Combination] | None = None) -> dict[str, list[dict[str, str]]]:

@@ -25,6 +25,7 @@ from tests import checks, service
 from tests.conftest import TEMPLATE_ROOT, Lint, render, run, run_project_tests
 from tests.matrix import (
     INTERPRETER_OPTIONS,
+    PROCESS_MODULES,
     Combination,
     all_off,
     all_pairs,
@@ -37,6 +38,7 @@ from tests.matrix import (
     options,
     pairs_of,
     python_of,
+    suite_arguments,
     suite_options,
     suite_runs,
     template_matrix,
@@ -68,6 +70,16 @@ def test_suite_runs_come_first_and_cover_what_the_suite_can_see() -> None:
         assert {c[name] for c in SUITE_RUNS} == set(values[name])
     assert defaults() in SUITE_RUNS  # what `copier copy --defaults` gives runs its suite
     assert len(SUITE_RUNS) < len(COMBINATIONS)
+
+
+def test_process_modules_run_in_the_full_on_and_the_defaults_suite_only() -> None:
+    for module in PROCESS_MODULES:  # a renamed module would make --ignore a silent no-op
+        assert (TEMPLATE_ROOT / "template" / f"{module}.jinja").is_file(), module
+    whole = [c for c in SUITE_RUNS if not suite_arguments(c)]
+    assert whole == [c for c in SUITE_RUNS if c in (full_on(options()), defaults())]
+    assert len(whole) == 2
+    parts = [c for c in SUITE_RUNS if c not in whole]
+    assert all(len(suite_arguments(c)) == len(PROCESS_MODULES) for c in parts)
 
 
 def test_first_options_are_covered_by_the_fewest_combinations() -> None:
@@ -157,7 +169,8 @@ def test_combination(
 
     if combination in SUITE_RUNS:
         services = {**env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
-        result = run_project_tests(project, services, tmp_path / "pytest", python=python)
+        selected = suite_arguments(combination)
+        result = run_project_tests(project, services, tmp_path / "pytest", *selected, python=python)
         assert " passed" in result.stdout
         assert "failed" not in result.stdout
 
