@@ -82,6 +82,8 @@ class PackageRoute:
     handler: Handler
     roles: frozenset[str]
     check_payload: PayloadCheck | None
+    json_schema: JsonSchema | None = None
+    """What ``data`` must match, as registered (the AsyncAPI document describes it)."""
 
 
 class PackageRouter:
@@ -117,6 +119,7 @@ class PackageRouter:
                 handler=handler,
                 roles=frozenset(roles),
                 check_payload=compile_schema(json_schema) if json_schema is not None else None,
+                json_schema=json_schema,
             )
             return handler
 
