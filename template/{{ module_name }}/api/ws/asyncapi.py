@@ -3,9 +3,10 @@
 Every handler of :data:`...routing.pkg_router` becomes a message (``components.messages.<NAME>``,
 with ``x-pkg-id`` and ``x-roles``) and a ``send`` operation whose reply is the common
 ``Response``; its registered ``json_schema`` becomes the message's ``data``. Pushes are the
-``PushID`` members plus the generic ``Broadcast``; topics come from :data:`...push.topics.topic_registry`.
-A handler written with ``new-handler`` shows up with no other edit. ``GET /asyncapi.json`` serves
-the document and ``python -m <module> asyncapi`` prints it.
+``PushID`` members plus the generic ``Broadcast``; topics come from
+:data:`...push.topics.topic_registry`. A handler written with ``new-handler`` shows up with no
+other edit. ``GET /asyncapi.json`` serves the document and ``python -m <module> asyncapi``
+prints it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def close_codes() -> list[dict[str, Any]]:
         for code, (name, meaning) in STANDARD_CLOSE_CODES.items()
     ]
     codes += [
-        {"code": int(code), "name": code.name, "meaning": CLOSE_MEANINGS.get(code, humanize(code.name))}
+        {
+            "code": int(code),
+            "name": code.name,
+            "meaning": CLOSE_MEANINGS.get(code, humanize(code.name)),
+        }
         for code in CloseCode
     ]
     return codes
@@ -342,7 +347,8 @@ def channel_description(module: str) -> str:
         [(f"`{t['pattern']}`", ", ".join(t["roles"]) or "any") for t in declared],
     )
     closes = table(
-        ["Close code", "Name", "Meaning"], [(c["code"], c["name"], c["meaning"]) for c in close_codes()]
+        ["Close code", "Name", "Meaning"],
+        [(c["code"], c["name"], c["meaning"]) for c in close_codes()],
     )
     return "\n\n".join(
         [
@@ -438,7 +444,7 @@ def asyncapi_document(
             "bearerFormat": "JWT",
             "description": (
                 "`Authorization: Bearer <JWT>` in the handshake; clients that cannot set headers "
-                "send an `AuthMessage` (`{\"type\": \"auth\", \"token\": \"<JWT>\"}`) first instead."
+                'send an `AuthMessage` (`{"type": "auth", "token": "<JWT>"}`) first instead.'
             ),
         },
     }
@@ -474,7 +480,9 @@ def asyncapi_document(
                         "description": "The service's host and port.",
                     }
                 },
-                "security": [ref("components", "securitySchemes", name) for name in security_schemes],
+                "security": [
+                    ref("components", "securitySchemes", name) for name in security_schemes
+                ],
             }
         },
         "channels": {
