@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,6 +29,8 @@ ASYNCAPI_VERSION = "3.0.0"
 CHANNEL = "web"
 PROTOBUF = "application/x-protobuf"
 PROTO_PACKAGE = "pkgapi.v1"
+COMPONENT_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+"""What a key of ``components`` may not hold."""
 
 STATUS_MEANINGS = {
     RSPCode.OK: "Success: ``data`` is the handler's answer.",
@@ -66,6 +69,7 @@ def ref(*path: str) -> dict[str, str]:
 
 
 def humanize(name: str) -> str:
+    """A meaning for a code that has none written: its name as a sentence."""
     return name.replace("_", " ").capitalize() + "."
 
 
@@ -131,10 +135,13 @@ class SchemaStore:
         return hoisted
 
     def _free_name(self, name: str, found: Any) -> str:
-        candidate, number = name, 1
+        """``name`` (in the characters a component name may hold), or ``name_2``, ``name_3``...
+        when that holds another definition."""
+        base = COMPONENT_NAME_UNSAFE.sub("_", name) or "Schema"
+        candidate, number = base, 1
         while candidate in self._found and self._found[candidate] != found:
             number += 1
-            candidate = f"{name}_{number}"
+            candidate = f"{base}_{number}"
         self._found[candidate] = found
         return candidate
 
@@ -150,8 +157,10 @@ def rewrite(node: Any, names: Mapping[str, str]) -> Any:
     target = node.get("$ref")
     if isinstance(target, str):
         for prefix in ("#/$defs/", "#/definitions/"):
-            if target.startswith(prefix) and target[len(prefix) :] in names:
-                rewritten["$ref"] = "#/components/schemas/" + names[target[len(prefix) :]]
+            if target.startswith(prefix):
+                name = target.removeprefix(prefix).replace("~1", "/").replace("~0", "~")
+                if name in names:
+                    rewritten["$ref"] = "#/components/schemas/" + names[name]
     return rewritten
 
 
@@ -175,24 +184,24 @@ def package_message(route: PackageRoute, store: SchemaStore) -> dict[str, Any]:
     message: dict[str, Any] = {
         "name": route.name,
         "title": route.name,
-        "summary": summary or f"Package {route.pkg_id}.",
+        "summary": summary or f"Package {int(route.pkg_id)}.",
         "description": "\n\n".join(part for part in (description, who) if part),
         "contentType": "application/json",
         "payload": {
             "type": "object",
             "required": ["pkg_id", "req_id"],
             "properties": {
-                "pkg_id": {"const": route.pkg_id},
+                "pkg_id": {"const": int(route.pkg_id)},
                 "req_id": {
                     "type": "string",
                     "format": "uuid",
                     "description": "Chosen by the client; the response echoes it.",
                 },
-                "method": {"type": "string"},
+                "method": {"type": ["string", "null"]},
                 "data": data,
             },
         },
-        "x-pkg-id": route.pkg_id,
+        "x-pkg-id": int(route.pkg_id),
         "x-roles": roles,
         "x-protobuf": protobuf("Request"),
     }
@@ -213,6 +222,7 @@ def push_message(push_id: int, name: str) -> dict[str, Any]:
 
 
 def broadcast_payload(pkg_id: dict[str, Any]) -> dict[str, Any]:
+    """A pushed frame's schema, its ``pkg_id`` described by ``pkg_id``."""
     return {
         "type": "object",
         "required": ["pkg_id", "req_id"],
@@ -263,6 +273,7 @@ def response_message() -> dict[str, Any]:
 
 
 def error_data_schema() -> dict[str, Any]:
+    """``data`` of a response that is not OK (``ResponseModel.err_msg``)."""
     return {
         "type": "object",
         "required": ["msg"],
@@ -341,6 +352,7 @@ def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
 
 
 def channel_description(module: str) -> str:
+    """The protocol in a few paragraphs, with the topics and close codes as tables."""
     declared = topics()
     topic_lines = table(
         ["Topic pattern", "Roles"],
@@ -424,7 +436,7 @@ def asyncapi_document(
             "summary": messages[name]["summary"],
             "messages": [ref("channels", CHANNEL, "messages", name)],
             "reply": reply,
-            "x-pkg-id": route.pkg_id,
+            "x-pkg-id": int(route.pkg_id),
             "x-roles": sorted(route.roles),
         }
     operations["receivePush"] = {
