@@ -33,9 +33,9 @@ COMPONENT_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 """What a key of ``components`` may not hold."""
 
 STATUS_MEANINGS = {
-    RSPCode.OK: "Success: ``data`` is the handler's answer.",
+    RSPCode.OK: "Success: `data` is the handler's answer.",
     RSPCode.ERROR: "The request failed (no handler for the id, or the handler failed).",
-    RSPCode.INVALID_DATA: "The frame or its ``data`` is malformed; ``data.errors`` says where.",
+    RSPCode.INVALID_DATA: "The frame or its `data` is malformed; `data.errors` says where.",
     RSPCode.PERMISSION_DENIED: "The user lacks a role the package requires.",
     RSPCode.NOT_FOUND: "The object the request names does not exist.",
     RSPCode.UNAVAILABLE: "The database (or another service) cannot be reached; try again later.",
@@ -234,7 +234,7 @@ def broadcast_payload(pkg_id: dict[str, Any]) -> dict[str, Any]:
             "offset": {
                 "type": "integer",
                 "minimum": 1,
-                "description": "Its place in the topic; SUBSCRIBE's ``since`` resumes after it.",
+                "description": "Its place in the topic; SUBSCRIBE's `since` resumes after it.",
             },
         },
     }
@@ -248,10 +248,10 @@ def response_message() -> dict[str, Any]:
         "title": "Response",
         "summary": "The answer to a request: its pkg_id and req_id, a status code and data.",
         "description": (
-            "``pkg_id`` and ``req_id`` echo the request (``null`` when it was too malformed to "
-            "read them). On ``status_code`` 0 ``data`` is the handler's answer, otherwise an "
-            "``ErrorData``. ``meta`` carries pagination (page, per_page, total, pages). "
-            "``request_id`` is the server's id of the frame, found in its logs."
+            "`pkg_id` and `req_id` echo the request (`null` when it was too malformed to "
+            "read them). On `status_code` 0 `data` is the handler's answer, otherwise an "
+            "`ErrorData`. `meta` carries pagination (page, per_page, total, pages). "
+            "`request_id` is the server's id of the frame, found in its logs."
         ),
         "contentType": "application/json",
         "payload": {
@@ -281,7 +281,7 @@ def error_data_schema() -> dict[str, Any]:
             "msg": {"type": "string"},
             "errors": {
                 "type": "array",
-                "description": "Where ``data`` breaks the package's schema (INVALID_DATA).",
+                "description": "Where `data` breaks the package's schema (INVALID_DATA).",
                 "items": {
                     "type": "object",
                     "properties": {
