@@ -349,7 +349,7 @@ class WebSocketClient:
     async def open(
         cls,
         url: str,
-        token: str,
+        token: str | None,
         *,
         format: Format = "json",
         auth: AuthMode = "header",
@@ -358,24 +358,25 @@ class WebSocketClient:
         **options: Any,
     ) -> WebSocketClient:
         """Connect to ``url`` (``ws://host:port/web``) as the owner of ``token``; close it with
-        :meth:`close`. ``options`` go to ``websockets.asyncio.client.connect``.
+        :meth:`close`. ``options`` go to ``websockets.asyncio.client.connect``. ``token=None``
+        sends no credentials (an endpoint that needs none, or they are in ``options``).
 
         With ``auth="header"`` a refused token closes the connection (4401) right after the
         handshake: the first request raises :class:`ConnectionClosedError`. With
         ``auth="message"`` this waits for the server's acknowledgement and raises it at once.
         """
         headers: dict[str, str] = dict(options.pop("additional_headers", None) or {})
-        if auth == "header":
+        if auth == "header" and token is not None:
             headers["Authorization"] = f"Bearer {token}"
-            if format != "json":
-                url = with_query(url, format=format)
+        if auth == "header" and format != "json":
+            url = with_query(url, format=format)
         connection = await ws_connect(
             url, additional_headers=headers, open_timeout=open_timeout, **options
         )
         client = cls(connection, format, push_buffer=push_buffer)
         try:
             if auth == "message":
-                await client.first_auth(token, open_timeout)
+                await client.first_auth(token or "", open_timeout)
         except BaseException:
             await connection.close()
             raise
@@ -387,7 +388,7 @@ class WebSocketClient:
     async def connect(
         cls,
         url: str,
-        token: str,
+        token: str | None,
         *,
         format: Format = "json",
         auth: AuthMode = "header",
