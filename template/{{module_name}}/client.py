@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
@@ -160,6 +161,9 @@ class JsonCodec:
         return ResponseModel.model_validate(message)
 
 
+JSON = JsonCodec()
+
+
 def json_text(text: str) -> Any:
     """``text`` parsed as JSON, ``None`` when empty (the protobuf messages' ``*_json`` fields)."""
     return json.loads(text) if text else None
@@ -181,14 +185,14 @@ class ProtobufCodec:
             pkg_id=request.pkg_id,
             req_id=str(request.req_id),
             method=request.method or "",
-            data_json=json.dumps(request.data) if request.data else "",
+            data_json=to_json(request.data).decode() if request.data else "",
         )
         encoded: bytes = message.SerializeToString()
         return encoded
 
     def decode(self, frame: str | bytes) -> Incoming:
         if isinstance(frame, str):
-            return JsonCodec().decode(frame)
+            return JSON.decode(frame)
         try:
             response = self.messages.Response.FromString(frame)
             if response.req_id == str(NIL_UUID):
@@ -421,7 +425,7 @@ class WebSocketClient:
                 frame = await self.connection.recv()
         except ConnectionClosed:
             raise self._closed_by_server() from None
-        reply = JsonCodec().decode(frame)
+        reply = JSON.decode(frame)
         if not isinstance(reply, AuthReply) or reply.status != "ok":
             raise AuthError(f"unexpected answer to auth: {frame!r}")
         self.user = reply.user
