@@ -123,6 +123,7 @@ function decodeFrame(buffer) {
 
 const $ = (id) => document.getElementById(id);
 const packages = new Map(); // pkg_id -> {name, roles, summary, data}
+const pushes = new Map(); // pkg_id of a pushed message -> its name
 let socket = null;
 
 function setStatus(message) {
@@ -141,9 +142,9 @@ function packageNamed(name) {
   return null;
 }
 
-function label(pkgId) {
-  const info = packages.get(pkgId);
-  return info ? `${info.name} (${pkgId})` : String(pkgId);
+function label(pkgId, kind) {
+  const name = kind === "push" ? pushes.get(pkgId) : (packages.get(pkgId) || {}).name;
+  return name ? `${name} (${pkgId})` : String(pkgId);
 }
 
 /** One line of the log: what went or came, its ids and status, and the frame itself. */
@@ -151,12 +152,13 @@ function log(kind, frame, format) {
   const item = document.createElement("li");
   item.className = kind;
   item.dataset.kind = kind;
+  if (format) item.dataset.format = format;
   const head = document.createElement("p");
   const parts = [kind, format];
   if (frame && typeof frame === "object") {
     if (frame.pkg_id !== undefined && frame.pkg_id !== null) {
       item.dataset.pkgId = frame.pkg_id;
-      parts.push(label(frame.pkg_id));
+      parts.push(label(frame.pkg_id, kind));
     }
     if (frame.status_code !== undefined) {
       item.dataset.status = frame.status_code;
@@ -271,6 +273,9 @@ async function loadPackages() {
       data: (((message.payload || {}).properties || {}).data) || {},
     }))
     .sort((a, b) => a.pkgId - b.pkgId);
+  for (const [key, message] of Object.entries(messages)) {
+    if (Number.isInteger(message["x-push-id"])) pushes.set(message["x-push-id"], message.name || key);
+  }
   const select = $("package");
   select.replaceChildren();
   for (const item of found) {
