@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from ...protocol import PushID
 from ...routing import PackageRoute, pkg_router
 
 router = APIRouter(include_in_schema=False)
@@ -38,4 +39,6 @@ async def asyncapi_stub() -> dict[str, Any]:
         }
         for route in pkg_router.routes.values()
     }
+    for push in PushID:
+        messages[push.name] = {"name": push.name, "x-push-id": int(push)}
     return {"asyncapi": "3.0.0", "components": {"messages": messages}}
