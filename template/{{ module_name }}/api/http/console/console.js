@@ -247,6 +247,21 @@ function formToJson() {
   $("data").value = JSON.stringify(data, null, 2);
 }
 
+/** The other way: fields take the values typed into the JSON box (when it holds JSON). */
+function jsonToForm() {
+  let data;
+  try {
+    data = JSON.parse($("data").value || "{}");
+  } catch {
+    return;
+  }
+  for (const input of $("data-fields").querySelectorAll("input")) {
+    const value = data && typeof data === "object" ? data[input.dataset.name] : undefined;
+    if (input.type === "checkbox") input.checked = value === true;
+    else input.value = value === undefined || value === null ? "" : String(value);
+  }
+}
+
 function choosePackage() {
   const pkgId = Number($("package").value);
   const info = packages.get(pkgId);
@@ -395,7 +410,10 @@ window.addEventListener("DOMContentLoaded", () => {
   $("send-form").addEventListener("submit", sendChosen);
   $("subscribe-form").addEventListener("submit", subscribe);
   $("package").addEventListener("change", choosePackage);
-  $("data").addEventListener("input", () => $("data").setCustomValidity(""));
+  $("data").addEventListener("input", () => {
+    $("data").setCustomValidity("");
+    jsonToForm();
+  });
   $("clear").addEventListener("click", () => $("log").replaceChildren());
   setConnected(false);
   loadPackages().catch((error) => {
