@@ -45,6 +45,7 @@ def read_asset(name: str) -> bytes:
 
 
 def check_enabled(settings: Settings) -> None:
+    """404 while ``WS_CONSOLE_ENABLED`` (or its default for the ``ENV``) keeps the console off."""
     if not settings.ws_console_enabled:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not Found")
 
