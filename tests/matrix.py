@@ -295,8 +295,9 @@ PROCESS_MODULES = (
     "tests/test_push_instances.py",
     "tests/test_startup_checks.py",
     "tests/test_cli_migrate.py",
+    "tests/test_console.py",
 )
-"""Generated test modules that start the service or the CLI as processes of their own."""
+"""Generated test modules that start the service, the CLI or a browser as processes."""
 
 
 def suite_arguments(combination: Combination) -> list[str]:

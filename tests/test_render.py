@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -167,3 +169,18 @@ def test_rate_limiter_benchmark_runs_and_counts_round_trips(
         env=project_env,
     )
     assert "1.00 round trips per check" in result.stdout
+
+
+def test_console_works_in_a_browser_and_takes_its_screenshot(
+    rendered: ProjectFor, project_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The generated console test drives the page of the --defaults project in headless
+    Chromium (PING, CREATE_AUTHOR, a push) and saves the screenshot the docs show."""
+    if shutil.which("chromium") is None and not os.environ.get("CI"):
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    screenshot = tmp_path / "ws-console.png"
+    env = {**project_env, "WS_CONSOLE_SCREENSHOT": str(screenshot)}
+    test = "tests/test_console.py::test_the_console_sends_frames_and_shows_answers_and_pushes"
+    result = run_project_tests(rendered("defaults"), env, tmp_path / "pytest", "-rs", test)
+    assert "1 passed" in result.stdout, result.stdout
+    assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
