@@ -56,10 +56,10 @@ def decode_request(frame: bytes) -> RequestModel:
         message.ParseFromString(frame)
     except DecodeError as error:
         raise FrameError(f"frame is not a protobuf Request: {error}") from None
+    if len(UnknownFieldSet(message)):  # what it holds means something else: nothing is echoed
+        raise FrameError("frame is not a protobuf Request: it has fields of another message")
     pkg_id = message.pkg_id
     req_id = uuid_or_none(message.req_id)
-    if len(UnknownFieldSet(message)):
-        raise FrameError("frame is not a protobuf Request: it has fields of another message")
     try:
         data = from_json(message.data_json) if message.data_json else {}
     # Parsed as strictly as a JSON frame (depth, range); lone surrogates: TypeError.
