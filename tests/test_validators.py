@@ -152,3 +152,4 @@ def test_requirements_are_read_from_the_template_pyproject(
         assert names <= parsed
     assert "prometheus-client" in parsed  # inside an {% if %} block: refused whatever the options
     assert naming.module_name_error("jsonschema") != ""
+    assert naming.module_name_error("google") != ""  # protobuf's import name

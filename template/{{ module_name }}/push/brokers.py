@@ -29,6 +29,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from ..logging import logger
+from ..protocol import WireFormat
+from ..schemas.proto.codec import encode_broadcast
 from ..storage.redis import create_client
 
 Kind = Literal["topic", "user", "all"]
@@ -82,6 +84,16 @@ class Envelope:
         if self.offset is not None:
             extra += f',"offset":{self.offset}'
         return body + extra + "}"
+
+    def frame_in(self, wire_format: WireFormat) -> str | bytes:
+        """The frame a socket that chose ``wire_format`` receives: :meth:`frame`, or for
+        protobuf a ``Broadcast`` (the JSON text when the message has no ``Broadcast`` shape)."""
+        if wire_format is WireFormat.PROTOBUF:
+            topic = self.target if self.kind == "topic" else None
+            binary = encode_broadcast(self.message, topic, self.offset)
+            if binary is not None:
+                return binary
+        return self.frame()
 
     def wire(self) -> str:
         """The envelope as published on the channel (see :meth:`from_wire`)."""

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket
 
 from ..auth.user import User
 from ..logging import logger
-from ..protocol import BroadcastDataModel
+from ..protocol import BroadcastDataModel, WireFormat
 from ..settings import Settings, get_settings
 from .brokers import Broker, Envelope, History, MemoryBroker, PushUnavailableError, RedisBroker
 from .topics import valid_topic
@@ -40,6 +40,9 @@ CLOSE_TIMEOUT = 15.0  # longer than the server's own close handshake timeout (10
 
 Message = BroadcastDataModel | str
 """What is pushed: a ``BroadcastDataModel``, or text sent exactly as given."""
+
+Frame = str | bytes
+"""What a socket is sent: a text frame (JSON) or a binary one (protobuf)."""
 
 
 def message_text(message: Message) -> str:
@@ -70,7 +73,8 @@ class Subscription:
 
 
 class PushClient:
-    """One socket's side of server push: its send queue, its subscriptions, its token's expiry."""
+    """One socket's side of server push: its send queue, its subscriptions, its token's expiry,
+    and the format its pushed messages go out in."""
 
     def __init__(
         self,
@@ -79,14 +83,17 @@ class PushClient:
         user: User,
         connection_id: str,
         queue_size: int,
+        wire_format: WireFormat = WireFormat.JSON,
     ) -> None:
         self.manager = manager
         self.websocket = websocket
         self.user = user
         self.id = connection_id
+        self.format = wire_format
+        """How pushed messages are encoded for this socket (chosen at connect)."""
         self.subscriptions: dict[str, Subscription] = {}
         self.closing = False
-        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Frame] = asyncio.Queue(queue_size)
         self._writer = asyncio.create_task(self._write())
         self._expiry: asyncio.TimerHandle | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -94,24 +101,28 @@ class PushClient:
     async def _write(self) -> None:
         try:
             while True:
-                await self.websocket.send_text(await self._queue.get())
+                frame = await self._queue.get()
+                if isinstance(frame, bytes):
+                    await self.websocket.send_bytes(frame)
+                else:
+                    await self.websocket.send_text(frame)
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket is gone; the endpoint notices the disconnect
             self.closing = True
             self._discard_queued()  # an answer waiting for room must not wait forever
 
-    async def send(self, text: str) -> None:
+    async def send(self, frame: Frame) -> None:
         """Queue an answer to the client's own request (waits while its queue is full)."""
         if not self.closing:
-            await self._queue.put(text)
+            await self._queue.put(frame)
 
-    def push(self, text: str) -> None:
+    def push(self, frame: Frame) -> None:
         """Queue a pushed frame without waiting; a full queue closes the socket (1013)."""
         if self.closing:
             return
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.overflow()
 
@@ -124,9 +135,9 @@ class PushClient:
         logger.warning("closing websocket %s of %s: %s", self.id, self.user.id, reason)
         self.close(1013, reason)
 
-    def deliver(self, envelope: Envelope, frame: str) -> None:
-        """Queue ``frame`` unless this socket has it already (topic offsets) or waits for its
-        missed messages first."""
+    def deliver(self, envelope: Envelope, frame: Frame) -> None:
+        """Queue ``frame`` (``envelope`` in this socket's format) unless this socket has it
+        already (topic offsets) or waits for its missed messages first."""
         if envelope.kind == "topic":
             subscription = self.subscriptions.get(envelope.target or "")
             if subscription is None:
@@ -190,7 +201,7 @@ class PushClient:
                     subscription.pending.clear()
                 envelope = backlog.popleft()
                 if self._advance(subscription, envelope):
-                    await self.send(envelope.frame())
+                    await self.send(envelope.frame_in(self.format))
                 if self.closing:
                     return
             subscription.pending = None
@@ -344,10 +355,17 @@ class ConnectionManager:
 
     # Sockets.
 
-    def connect(self, websocket: WebSocket, user: User, connection_id: str) -> PushClient:
-        """Register an authenticated socket; it receives pushes from now on."""
+    def connect(
+        self,
+        websocket: WebSocket,
+        user: User,
+        connection_id: str,
+        wire_format: WireFormat = WireFormat.JSON,
+    ) -> PushClient:
+        """Register an authenticated socket; it receives pushes (in ``wire_format``) from now
+        on."""
         queue_size = self.settings.PUSH_SEND_QUEUE_SIZE
-        client = PushClient(self, websocket, user, connection_id, queue_size)
+        client = PushClient(self, websocket, user, connection_id, queue_size, wire_format)
         self._clients[connection_id] = client
         self._by_user.setdefault(user.id, set()).add(client)
         self._presence_dirty()
@@ -455,8 +473,11 @@ class ConnectionManager:
                 self._topic_offsets[envelope.target] = envelope.offset
         if not targets:
             return
-        frame = envelope.frame()
+        frames: dict[WireFormat, Frame] = {}  # encoded once per format, not once per socket
         for client in list(targets):
+            frame = frames.get(client.format)
+            if frame is None:
+                frame = frames[client.format] = envelope.frame_in(client.format)
             client.deliver(envelope, frame)
 
     async def _resync(self) -> None:

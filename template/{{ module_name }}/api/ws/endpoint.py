@@ -1,10 +1,12 @@
 """``/web``: the WebSocket package API.
 
 A connection is authenticated once, then serves request frames until the client leaves, its token
-expires (a fresh ``auth`` frame extends it) or it reads pushed messages too slowly. A bad frame
-gets an error response and the connection keeps serving. Answers and pushed messages share one
-bounded send queue per socket (:class:`PushClient`). The protocol is described in
-``docs/websocket-api.md``, server push in ``docs/server-push.md``.
+expires (a fresh ``auth`` frame extends it) or it reads pushed messages too slowly. A text frame
+is a JSON request, a binary frame a protobuf ``Request`` (``schemas/proto/ws.proto``); both take
+the same path and each is answered in its own format. A bad frame gets an error response and the
+connection keeps serving. Answers and pushed messages share one bounded send queue per socket
+(:class:`PushClient`); pushed messages go out in the format chosen at connect. The protocol is
+described in ``docs/websocket-api.md``, server push in ``docs/server-push.md``.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from ...net import (
     is_trusted,
     parse_origin,
 )
-from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode
-from ...push.manager import PushClient, connection_manager, serving
+from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode, WireFormat
+from ...push.manager import Frame, PushClient, connection_manager, serving
 from ...routing import PackageRouter, pkg_router, validation_errors
+from ...schemas.proto.codec import FrameError, decode_request, encode_response
 from ...settings import Settings, settings_of
 from ...utils.rate_limiter import connection_limiter, rate_limiter
 
@@ -54,6 +57,9 @@ NOT_BEARER = "authentication failed: send Authorization: Bearer <token>"
 QUERY_TOKEN_PARAMETER = b"Authorization"
 """The one query parameter that may carry the token (``WS_QUERY_TOKEN_ENABLED``), matched on the
 raw query string: exactly this name, neither percent-encoded nor in another case."""
+
+FORMAT_PARAMETER = "format"
+"""The query parameter (and ``auth`` message field) choosing the format of pushed messages."""
 
 PAGE_SCHEMES = {"ws": "http", "wss": "https"}
 """The scheme of a page that is same-origin with a WebSocket URL of the key's scheme."""
@@ -115,8 +121,17 @@ def handshake_credentials(websocket: WebSocket, settings: Settings) -> str | Non
     return header
 
 
-def first_message_token(message: str) -> str | None:
-    """The token of a ``{"type": "auth", "token": "..."}`` message; ``None`` for anything else."""
+@dataclass(frozen=True)
+class AuthMessage:
+    """A readable ``{"type": "auth", "token": "...", "format": "..."?}`` message."""
+
+    token: str
+    format: Any = None
+    """The ``format`` field as sent (``None`` when absent); checked by :func:`wire_format`."""
+
+
+def read_auth_message(message: str) -> AuthMessage | None:
+    """The token (and format) of an ``auth`` message; ``None`` for anything else."""
     try:
         payload = from_json(message)
     # Not JSON, nested too deep, a number out of range, a lone surrogate (TypeError: raw text)...
@@ -125,8 +140,31 @@ def first_message_token(message: str) -> str | None:
     if isinstance(payload, dict) and payload.get("type") == "auth":
         token = payload.get("token")
         if isinstance(token, str) and token:
-            return token
+            return AuthMessage(token, payload.get(FORMAT_PARAMETER))
     return None
+
+
+def first_message_token(message: str) -> str | None:
+    """The token of a ``{"type": "auth", "token": "..."}`` message; ``None`` for anything else."""
+    auth = read_auth_message(message)
+    return auth.token if auth is not None else None
+
+
+def wire_format(value: Any) -> WireFormat | None:
+    """The format ``value`` names (``json`` or ``protobuf``), ``None`` for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return WireFormat(value)
+    except ValueError:
+        return None
+
+
+async def refuse_format(websocket: WebSocket, value: Any) -> None:
+    """Close the socket (4415): ``value`` names no format."""
+    shown = value if isinstance(value, str) else type(value).__name__
+    reason = close_reason(f"unsupported format {shown!r}: use json or protobuf")
+    await websocket.close(CloseCode.UNSUPPORTED_FORMAT, reason)
 
 
 async def receive_auth_message(websocket: WebSocket, wait: float) -> str | bytes | None:
@@ -150,10 +188,19 @@ def larger_than(content: str | bytes, max_bytes: int) -> bool:
     return len(content) > max_bytes // 4 and len(content.encode(errors="surrogatepass")) > max_bytes
 
 
+@dataclass(frozen=True)
+class Authenticated:
+    """Who opened the connection, and the format they chose for pushed messages."""
+
+    user: User
+    format: WireFormat
+
+
 async def authenticate(
-    websocket: WebSocket, validator: TokenValidator, settings: Settings
-) -> User | None:
-    """The connection's user, or ``None`` after closing it with a close code that says why."""
+    websocket: WebSocket, validator: TokenValidator, settings: Settings, chosen: WireFormat
+) -> Authenticated | None:
+    """The connection's user and format (``chosen`` at the handshake, unless the ``auth``
+    message names one), or ``None`` after closing it with a close code that says why."""
     credentials = handshake_credentials(websocket, settings)
     by_message = credentials is None
     if credentials is not None:
@@ -168,7 +215,14 @@ async def authenticate(
             reason = f"authentication message larger than {limit} bytes"
             await websocket.close(status.WS_1009_MESSAGE_TOO_BIG, reason)
             return None
-        token = first_message_token(message) if isinstance(message, str) else None
+        auth = read_auth_message(message) if isinstance(message, str) else None
+        token = auth.token if auth is not None else None
+        if auth is not None and auth.format is not None:
+            named = wire_format(auth.format)
+            if named is None:
+                await refuse_format(websocket, auth.format)
+                return None
+            chosen = named
     if token is None:
         await websocket.close(CloseCode.AUTHENTICATION_FAILED, "authentication required")
         return None
@@ -181,7 +235,7 @@ async def authenticate(
     if by_message:
         acknowledgement = {"type": "auth", "status": "ok", "user": user.id}
         await websocket.send_text(to_json(acknowledgement).decode())
-    return user
+    return Authenticated(user, chosen)
 
 
 def token_deadline(user: User, settings: Settings) -> float | None:
@@ -252,47 +306,76 @@ def parse_error(frame: str | None, reason: str, max_bytes: int) -> ResponseModel
 @dataclass(frozen=True)
 class Exchange:
     """One frame's request (``None`` when the frame held no valid request), its response and the
-    response's JSON text as sent."""
+    response as sent: JSON text, or protobuf bytes when the request came as a binary frame."""
 
     request: RequestModel | None
     response: ResponseModel
-    text: str
+    frame: Frame
+
+
+def encoded(response: ResponseModel, binary: bool) -> Frame:
+    return encode_response(response) if binary else response.model_dump_json()
 
 
 def exchange(
-    request: RequestModel | None, response: ResponseModel, context: RequestContext
+    request: RequestModel | None, response: ResponseModel, context: RequestContext, binary: bool
 ) -> Exchange:
-    """Pair ``response`` (given the frame's request id) with its JSON; one that cannot be
-    serialized becomes an internal error."""
+    """Pair ``response`` (given the frame's request id) with its frame (protobuf when
+    ``binary``, else JSON); one that cannot be serialized becomes an internal error."""
     response.request_id = context.request_id
     context.pkg_id = response.pkg_id
     try:
-        return Exchange(request, response, response.model_dump_json())
-    except PydanticSerializationError:
+        return Exchange(request, response, encoded(response, binary))
+    except (PydanticSerializationError, ValueError):
         logger.exception("response to pkg_id %s cannot be serialized", response.pkg_id)
         failed = ResponseModel.err_msg(response.pkg_id, response.req_id, "internal error")
         failed.request_id = context.request_id
-        return Exchange(request, failed, failed.model_dump_json())
+        try:
+            return Exchange(request, failed, encoded(failed, binary))
+        except ValueError:  # a pkg_id beyond what a protobuf Response holds
+            failed.pkg_id = None
+            return Exchange(request, failed, encoded(failed, binary))
+
+
+def read_request(frame: str, max_bytes: int) -> RequestModel | ResponseModel:
+    """A text frame's request, or the INVALID_DATA response it gets."""
+    try:
+        return RequestModel.model_validate_json(frame)
+    except ValidationError:
+        return parse_error(frame, "frame is not a valid request", max_bytes)
+
+
+def read_binary_request(frame: bytes) -> RequestModel | ResponseModel:
+    """A binary frame's request, or the INVALID_DATA response it gets (echoing what it can)."""
+    try:
+        return decode_request(frame)
+    except FrameError as error:
+        return ResponseModel.err_msg(
+            error.pkg_id,
+            error.req_id,
+            error.reason,
+            status_code=RSPCode.INVALID_DATA,
+            errors=error.errors,
+        )
 
 
 async def answer(
-    frame: str | None, user: User, router: PackageRouter, max_bytes: int, context: RequestContext
+    frame: Frame, user: User, router: PackageRouter, max_bytes: int, context: RequestContext
 ) -> Exchange:
-    """Read one frame (``None``: a binary one) and answer it, within the frame's ``context``;
-    never raises."""
-    if frame is None:
-        refusal = parse_error(None, "binary frames are not supported", max_bytes)
-        return exchange(None, refusal, context)
+    """Read one frame (text: JSON, binary: protobuf) and answer it in the same format, within
+    the frame's ``context``; never raises."""
+    binary = isinstance(frame, bytes)
     if larger_than(frame, max_bytes):
         refusal = parse_error(None, f"frame larger than {max_bytes} bytes", max_bytes)
-        return exchange(None, refusal, context)
-    try:
-        request = RequestModel.model_validate_json(frame)
-    except ValidationError:
-        refusal = parse_error(frame, "frame is not a valid request", max_bytes)
-        return exchange(None, refusal, context)
-    context.pkg_id = request.pkg_id
-    return exchange(request, await router.handle(request, user), context)
+        return exchange(None, refusal, context, binary)
+    if isinstance(frame, bytes):
+        read = read_binary_request(frame)
+    else:
+        read = read_request(frame, max_bytes)
+    if isinstance(read, ResponseModel):
+        return exchange(None, read, context, binary)
+    context.pkg_id = read.pkg_id
+    return exchange(read, await router.handle(read, user), context, binary)
 
 
 def package_name(router: PackageRouter, pkg_id: int | None) -> str | None:
@@ -326,11 +409,12 @@ async def serve(
             if token is not None:
                 await reauthenticate(client, token, validator, settings)
                 continue
+        frame: Frame = text if text is not None else message.get("bytes") or b""
         frames += 1
         context = frame_context(connection, frames)
         with bound(context):
-            answered = await answer(text, connection.user, pkg_router, max_bytes, context)
-            await client.send(answered.text)
+            answered = await answer(frame, connection.user, pkg_router, max_bytes, context)
+            await client.send(answered.frame)
             await client.flush()  # what a SUBSCRIBE held back goes out after its answer
             handled = WSMessage(
                 request=answered.request,
@@ -394,12 +478,18 @@ async def web(websocket: WebSocket) -> None:
     if not origin_allowed(websocket, settings):
         await websocket.close(CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
         return
+    asked = websocket.query_params.get(FORMAT_PARAMETER, WireFormat.JSON.value)
+    chosen = wire_format(asked)
+    if chosen is None:
+        await refuse_format(websocket, asked)
+        return
     try:
-        user = await authenticate(websocket, state.token_validator, settings)
+        authenticated = await authenticate(websocket, state.token_validator, settings, chosen)
     except WebSocketDisconnect:
         return
-    if user is None:
+    if authenticated is None:
         return
+    user = authenticated.user
     connection_id = uuid4().hex
     limited = settings.RATE_LIMIT_ENABLED
     if limited and not await connection_limiter.add_connection(user.id, connection_id):
@@ -413,7 +503,7 @@ async def web(websocket: WebSocket) -> None:
         handshake.user_id, handshake.route = user.id, WEB_PATH
     request_id = handshake.request_id if handshake is not None else None
     connection = WSConnection(connection_id, user, address, request_id)
-    client = connection_manager.connect(websocket, user, connection_id)
+    client = connection_manager.connect(websocket, user, connection_id, authenticated.format)
     try:
         client.expire_at(token_deadline(user, settings))
         hooks.ws_opened(connection)

@@ -10,25 +10,25 @@
 
 One reader task receives every frame: answers go to the request that carries their ``req_id``,
 pushed messages to the subscription of their topic (others to :meth:`WebSocketClient.pushes`).
-Frames are JSON text, or protobuf binary frames with ``format="protobuf"`` (the generated
-``schemas/proto/ws_pb2`` module, imported only then). The protocol: ``docs/websocket-api.md``,
+Frames are JSON text, or protobuf binary frames (``schemas/proto/ws.proto``) with
+``format="protobuf"``. The protocol: ``docs/websocket-api.md``,
 server push: ``docs/server-push.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
+from google.protobuf.message import DecodeError
 from pydantic import BaseModel
 from pydantic_core import to_json
 from websockets.asyncio.client import ClientConnection
@@ -36,6 +36,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from .protocol import NIL_UUID, BroadcastDataModel, PkgID, RequestModel, ResponseModel, RSPCode
+from .schemas.proto import ws_pb2
 
 __all__ = [
     "AuthError",
@@ -176,30 +177,25 @@ class ProtobufCodec:
     (the two messages give their shared field numbers the same meaning).
     """
 
-    def __init__(self) -> None:
-        package = __name__.rpartition(".")[0]
-        self.messages: ModuleType = importlib.import_module(f"{package}.schemas.proto.ws_pb2")
-
     def encode(self, request: RequestModel) -> bytes:
-        message = self.messages.Request(
+        message = ws_pb2.Request(
             pkg_id=request.pkg_id,
             req_id=str(request.req_id),
             method=request.method or "",
             data_json=to_json(request.data).decode() if request.data else "",
         )
-        encoded: bytes = message.SerializeToString()
-        return encoded
+        return message.SerializeToString()
 
     def decode(self, frame: str | bytes) -> Incoming:
         if isinstance(frame, str):
             return JSON.decode(frame)
         try:
-            response = self.messages.Response.FromString(frame)
+            response = ws_pb2.Response.FromString(frame)
             if response.req_id == str(NIL_UUID):
-                push = self.messages.Broadcast.FromString(frame)
+                push = ws_pb2.Broadcast.FromString(frame)
             else:
                 push = None
-        except Exception as error:  # protobuf's DecodeError
+        except DecodeError as error:
             raise ValueError(f"not a protobuf Response: {error}") from error
         if push is not None:
             return Push(
@@ -224,7 +220,7 @@ class ProtobufCodec:
 
 
 def codec_for(format: Format) -> Codec:
-    """The codec of ``format``; protobuf needs the generated ``ws_pb2`` module."""
+    """The codec of ``format``."""
     return ProtobufCodec() if format == "protobuf" else JsonCodec()
 
 
