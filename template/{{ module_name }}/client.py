@@ -191,10 +191,8 @@ class ProtobufCodec:
             return JSON.decode(frame)
         try:
             response = ws_pb2.Response.FromString(frame)
-            if response.req_id == str(NIL_UUID):
-                push = ws_pb2.Broadcast.FromString(frame)
-            else:
-                push = None
+            pushed = response.req_id == str(NIL_UUID)
+            push = ws_pb2.Broadcast.FromString(frame) if pushed else None
         except DecodeError as error:
             raise ValueError(f"not a protobuf Response: {error}") from error
         if push is not None:
