@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ... import about
 from ..deps import SettingsDep
 from ..ws.asyncapi import asyncapi_document
 
@@ -18,8 +19,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/asyncapi.json")
 async def asyncapi(request: Request, settings: SettingsDep) -> dict[str, Any]:
-    """The AsyncAPI document of ``/web``, built from the registered handlers."""
+    """The AsyncAPI document of ``/web``, built from the registered handlers (described as
+    ``python -m <module> asyncapi`` describes it: the app's own description may link to pages)."""
     app = request.app
     return asyncapi_document(
-        settings, title=app.title, version=app.version, description=app.description
+        settings, title=app.title, version=app.version, description=about.DESCRIPTION
     )
