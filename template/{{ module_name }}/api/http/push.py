@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from ...auth.http import CurrentUser
+from ...auth.http import CurrentUser, ensure_roles
 from ...auth.user import User
 from ...protocol import BroadcastDataModel
 from ...push.brokers import PushUnavailableError
@@ -28,12 +28,8 @@ TopicName = Annotated[
 
 
 async def push_operator(user: CurrentUser, settings: SettingsDep) -> User:
-    """The caller, if it holds every role in ``PUSH_API_ROLES``; else 403."""
-    required = frozenset(settings.PUSH_API_ROLES)
-    if not user.has_roles(required):
-        missing = ", ".join(sorted(required - user.roles))
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"missing role(s): {missing}")
-    return user
+    """The caller, if it holds every role in ``PUSH_API_ROLES`` (read per request); else 403."""
+    return ensure_roles(user, settings.PUSH_API_ROLES)
 
 
 router = APIRouter(
