@@ -217,9 +217,20 @@ class ProtobufCodec:
         )
 
 
+def answered_req_id(frame: str | bytes) -> UUID | None:
+    """The ``req_id`` an answer frame names, read without the rest of it; ``None`` if none."""
+    try:
+        if isinstance(frame, bytes):
+            return UUID(ws_pb2.Response.FromString(frame).req_id)
+        raw = json.loads(frame).get("req_id")
+        return UUID(raw) if isinstance(raw, str) else None
+    except (DecodeError, ValueError, AttributeError):
+        return None
+
+
 def codec_for(format: Format) -> Codec:
     """The codec of ``format``."""
-    return ProtobufCodec() if format == "protobuf" else JsonCodec()
+    return ProtobufCodec() if format == "protobuf" else JSON
 
 
 def with_query(url: str, **parameters: str) -> str:
@@ -319,7 +330,8 @@ class Subscription(PushStream):
         self.client.remove_subscription(self)
         self.end(ConnectionClosedError(None, "unsubscribed"), quiet=True)
         if not self.client.closed:
-            with suppress(ConnectionClosedError):
+            # Best effort: a slow or lost answer must not hide what ended the block.
+            with suppress(ConnectionClosedError, TimeoutError):
                 await self.client.request(PkgID.UNSUBSCRIBE, {"topic": self.topic})
 
 
@@ -557,8 +569,9 @@ class WebSocketClient:
             async for frame in self.connection:
                 try:
                     message = self._codec.decode(frame)
-                except ValueError:  # pydantic's ValidationError and protobuf's DecodeError too
+                except ValueError as error:  # pydantic's ValidationError, protobuf's too
                     log.warning("unreadable frame from the server: %.200r", frame)
+                    self._fail_answer(frame, error)
                     continue
                 self._dispatch(message)
         except ConnectionClosed:
@@ -588,6 +601,14 @@ class WebSocketClient:
             waiting = next(iter(self._pending.values()), None)
         if waiting is not None and not waiting.done():
             waiting.set_result(response)
+
+    def _fail_answer(self, frame: str | bytes, error: ValueError) -> None:
+        """An answer this client cannot read (e.g. a status code newer than it) fails the
+        request whose ``req_id`` it names rather than leaving it waiting."""
+        req_id = answered_req_id(frame)
+        waiting = self._pending.get(req_id) if req_id is not None else None
+        if waiting is not None and not waiting.done():
+            waiting.set_exception(ClientError(f"unreadable answer: {error}"))
 
     def _finish(self) -> None:
         """The connection is closed: fail what waits, end the streams."""

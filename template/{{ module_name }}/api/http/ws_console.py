@@ -14,7 +14,6 @@ from importlib.resources import files
 from fastapi import APIRouter, FastAPI, HTTPException, Response, status
 from fastapi.responses import HTMLResponse
 
-from ... import about
 from ...settings import Settings
 from ..deps import SettingsDep
 
@@ -52,8 +51,9 @@ def check_enabled(settings: Settings) -> None:
 
 def link_from_docs(app: FastAPI, settings: Settings) -> None:
     """Let the OpenAPI description (shown on ``/docs``) link to the console while it is on."""
-    app.description = about.DESCRIPTION + (DOCS_LINK if settings.ws_console_enabled else "")
-    app.openapi_schema = None
+    if settings.ws_console_enabled and DOCS_LINK not in app.description:
+        app.description += DOCS_LINK  # kept: whatever else set the description
+        app.openapi_schema = None
 
 
 @router.get(CONSOLE_PATH, response_class=HTMLResponse)

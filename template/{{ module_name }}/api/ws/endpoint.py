@@ -37,7 +37,14 @@ from ...net import (
     is_trusted,
     parse_origin,
 )
-from ...protocol import CloseCode, RequestModel, ResponseModel, RSPCode, WireFormat
+from ...protocol import (
+    CloseCode,
+    RequestModel,
+    ResponseModel,
+    RSPCode,
+    WireFormat,
+    echoable_req_id,
+)
 from ...push.manager import Frame, PushClient, connection_manager, serving
 from ...routing import PackageRouter, pkg_router, validation_errors
 from ...schemas.proto.codec import FrameError, decode_request, encode_response
@@ -142,6 +149,18 @@ def read_auth_message(message: str) -> AuthMessage | None:
         if isinstance(token, str) and token:
             return AuthMessage(token, payload.get(FORMAT_PARAMETER))
     return None
+
+
+def is_auth_frame(message: str, max_bytes: int) -> bool:
+    """True for a JSON object of type ``auth`` within ``max_bytes``, with a token or not: it
+    gets an ``auth`` reply, never a response."""
+    if larger_than(message, max_bytes):
+        return False
+    try:
+        payload = from_json(message)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(payload, dict) and payload.get("type") == "auth"
 
 
 def first_message_token(message: str) -> str | None:
@@ -286,12 +305,7 @@ def parse_error(frame: str | None, reason: str, max_bytes: int) -> ResponseModel
         raw_pkg_id = payload.get("pkg_id")
         if isinstance(raw_pkg_id, int) and not isinstance(raw_pkg_id, bool):
             pkg_id = raw_pkg_id
-        raw_req_id = payload.get("req_id")
-        if isinstance(raw_req_id, str):
-            try:
-                req_id = UUID(raw_req_id)
-            except ValueError:
-                req_id = None
+        req_id = echoable_req_id(payload.get("req_id"))
         try:
             RequestModel.model_validate(payload)
         except ValidationError as error:
@@ -404,11 +418,13 @@ async def serve(
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
                 return
         text = message.get("text")
-        if text is not None and '"auth"' in text and not larger_than(text, max_bytes):
+        if text is not None and '"auth"' in text and is_auth_frame(text, max_bytes):
             token = first_message_token(text)
-            if token is not None:
+            if token is None:
+                await client.send(auth_reply(status="error", reason="no token in the message"))
+            else:
                 await reauthenticate(client, token, validator, settings)
-                continue
+            continue
         frame: Frame = text if text is not None else message.get("bytes") or b""
         frames += 1
         context = frame_context(connection, frames)

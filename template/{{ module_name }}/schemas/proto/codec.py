@@ -15,13 +15,12 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 
-from ...protocol import NIL_UUID, RequestModel, ResponseModel
+from ...protocol import NIL_UUID, RequestModel, ResponseModel, echoable_req_id
 from ..errors import error_items
 from . import ws_pb2
 
 PAGINATION_KEYS = frozenset({"page", "per_page", "total", "pages"})
 """A response's ``meta`` with exactly these keys (integers) travels as ``Metadata``."""
-INT32 = range(-(2**31), 2**31)
 INT64 = range(-(2**63), 2**63)
 
 
@@ -59,7 +58,7 @@ def decode_request(frame: bytes) -> RequestModel:
     if len(UnknownFieldSet(message)):  # what it holds means something else: nothing is echoed
         raise FrameError("frame is not a protobuf Request: it has fields of another message")
     pkg_id = message.pkg_id
-    req_id = uuid_or_none(message.req_id)
+    req_id = echoable_req_id(message.req_id)
     try:
         data = from_json(message.data_json) if message.data_json else {}
     # Parsed as strictly as a JSON frame (depth, range); lone surrogates: TypeError.
@@ -73,13 +72,6 @@ def decode_request(frame: bytes) -> RequestModel:
     except ValidationError as error:
         errors = error_items(error.errors(include_url=False, include_context=False))
         raise FrameError("frame is not a valid request", pkg_id, req_id, errors) from None
-
-
-def uuid_or_none(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
 
 
 def json_text(value: Any) -> str:
@@ -102,7 +94,7 @@ def encode_response(response: ResponseModel) -> bytes:
         request_id=response.request_id or "",
     )
     if response.pkg_id is not None:
-        message.pkg_id = fitting(response.pkg_id, INT32)
+        message.pkg_id = fitting(response.pkg_id, INT64)
     meta = dumped["meta"]
     if is_pagination(meta):
         message.meta.CopyFrom(ws_pb2.Metadata(**meta))
@@ -134,7 +126,7 @@ def encode_broadcast(message: str, topic: str | None, offset: int | None) -> byt
     published to and its ``offset``.
 
     ``None`` when the message is not a ``BroadcastDataModel`` a ``Broadcast`` can carry (text of
-    another shape, a ``pkg_id`` beyond ``int32``): such a message is sent as its JSON text.
+    another shape, a ``pkg_id`` beyond ``int64``): such a message is sent as its JSON text.
     """
     try:
         pushed = from_json(message)
@@ -143,7 +135,7 @@ def encode_broadcast(message: str, topic: str | None, offset: int | None) -> byt
     if not isinstance(pushed, dict) or not pushed.keys() <= BROADCAST_KEYS:
         return None
     pkg_id, req_id = pushed.get("pkg_id"), pushed.get("req_id", str(NIL_UUID))
-    if type(pkg_id) is not int or pkg_id not in INT32 or not isinstance(req_id, str):
+    if type(pkg_id) is not int or pkg_id not in INT64 or not isinstance(req_id, str):
         return None
     if offset is not None and offset not in INT64:
         return None

@@ -93,7 +93,7 @@ function decodeFrame(buffer) {
   const fields = readFields(new Uint8Array(buffer));
   const reqId = text(fields, 2);
   if (reqId === NIL_UUID) {
-    const push = { pkg_id: int(fields, 1, 32), req_id: reqId, data: json(text(fields, 4)) };
+    const push = { pkg_id: int(fields, 1, 64), req_id: reqId, data: json(text(fields, 4)) };
     if (text(fields, 8)) push.topic = text(fields, 8);
     if (fields.has(9)) push.offset = int(fields, 9, 64);
     return push;
@@ -110,7 +110,7 @@ function decodeFrame(buffer) {
     };
   }
   return {
-    pkg_id: fields.has(1) ? int(fields, 1, 32) : null,
+    pkg_id: fields.has(1) ? int(fields, 1, 64) : null,
     req_id: reqId || null,
     status_code: int(fields, 3, 32),
     meta,
