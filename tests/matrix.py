@@ -10,8 +10,9 @@ suite can see (``suite_options``: the ones the package, its tests or pyproject.t
 that only shape CI, Docker or compose files cannot change what the suite does, so more suites
 would repeat one another. They come first in the set (``suite_runs``), and the answers a user gets
 with ``--defaults`` are one of them. The suite's modules that start processes of their own (servers,
-the CLI: ``PROCESS_MODULES``) run in two of them only, the full-on and the ``--defaults`` one
-(``suite_arguments``): the slowest and most CPU-hungry part of a suite, and the least option-bound.
+the CLI, a browser: ``PROCESS_MODULES``) and the tests' PostgreSQL runs happen in two of them only,
+the full-on and the ``--defaults`` one (``suite_arguments``): the most CPU-hungry parts of a suite,
+and the least option-bound.
 
 Each combination runs on the Python its ``python_version`` answer names (the lowest the generated
 project supports). ``python -m tests.matrix`` prints the set as a GitHub Actions job matrix.
@@ -302,10 +303,12 @@ PROCESS_MODULES = (
 
 def suite_arguments(combination: Combination) -> list[str]:
     """pytest arguments of a suite run: all of it for the full-on and the ``--defaults``
-    combination, the others without ``PROCESS_MODULES``."""
+    combination; the others without ``PROCESS_MODULES`` and on SQLite only (the tests that
+    ``database_url`` runs on each backend: options change what the app does, not the SQL
+    dialect, and both whole suites run both backends)."""
     if combination in (full_on(options()), defaults()):
         return []
-    return [f"--ignore={module}" for module in PROCESS_MODULES]
+    return [*(f"--ignore={module}" for module in PROCESS_MODULES), "-k", "not postgresql"]
 
 
 def github_matrix(chosen: list[Combination] | None = None) -> dict[str, list[dict[str, str]]]:

@@ -73,14 +73,16 @@ def test_suite_runs_come_first_and_cover_what_the_suite_can_see() -> None:
     assert len(SUITE_RUNS) < len(COMBINATIONS)
 
 
-def test_process_modules_run_in_the_full_on_and_the_defaults_suite_only() -> None:
+def test_process_modules_and_postgresql_run_in_the_full_on_and_defaults_suites_only() -> None:
     for module in PROCESS_MODULES:  # a renamed module would make --ignore a silent no-op
         assert (TEMPLATE_ROOT / "template" / f"{module}.jinja").is_file(), module
     whole = [c for c in SUITE_RUNS if not suite_arguments(c)]
     assert whole == [c for c in SUITE_RUNS if c in (full_on(options()), defaults())]
     assert len(whole) == 2
-    parts = [c for c in SUITE_RUNS if c not in whole]
-    assert all(len(suite_arguments(c)) == len(PROCESS_MODULES) for c in parts)
+    for partial in [c for c in SUITE_RUNS if c not in whole]:
+        arguments = suite_arguments(partial)
+        assert arguments[: len(PROCESS_MODULES)] == [f"--ignore={m}" for m in PROCESS_MODULES]
+        assert arguments[len(PROCESS_MODULES) :] == ["-k", "not postgresql"]
 
 
 def test_first_options_are_covered_by_the_fewest_combinations() -> None:
