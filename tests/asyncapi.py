@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from tests.actionlint import node_and_npm
+from tests.actionlint import npm_install
 
 VERSION = "6.11.1"
 """The ``@asyncapi/specs`` release; it carries the schema of every AsyncAPI version."""
@@ -31,17 +31,9 @@ class SpecsUnavailable(RuntimeError):
 def install(folder: Path) -> Path:
     """Install ``@asyncapi/specs`` into ``folder`` (once); returns the 3.0.0 schema's path."""
     schema = folder / "node_modules" / "@asyncapi" / "specs" / SCHEMA
-    if schema.is_file():
-        return schema
-    _, npm = node_and_npm()
-    folder.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [*npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
-         f"@asyncapi/specs@{VERSION}"],
-        capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-    if result.returncode != 0 or not schema.is_file():
-        raise SpecsUnavailable(f"npm install @asyncapi/specs failed:\n{result.stderr[-4000:]}")
+    failure = npm_install(folder, f"@asyncapi/specs@{VERSION}", schema)
+    if failure is not None:
+        raise SpecsUnavailable(f"npm install @asyncapi/specs failed:\n{failure}")
     return schema
 
 

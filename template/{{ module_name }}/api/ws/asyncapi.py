@@ -19,11 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...protocol import NIL_UUID, CloseCode, PushID, RSPCode
+from ...protocol import NIL_UUID, CloseCode, PushID, RSPCode, WireFormat
 from ...push.topics import topic_registry
 from ...routing import JsonSchema, PackageRoute, pkg_router
 from ...settings import Settings
 from .endpoint import WEB_PATH
+
+WIRE_FORMATS = [wire.value for wire in WireFormat]
+"""The encodings a socket may choose (``format``), as the document lists them."""
 
 ASYNCAPI_VERSION = "3.0.0"
 CHANNEL = "web"
@@ -314,7 +317,7 @@ def auth_messages() -> dict[str, Any]:
                     "type": {"const": "auth"},
                     "token": {"type": "string", "minLength": 1, "description": "A JWT."},
                     "format": {
-                        "enum": ["json", "protobuf"],
+                        "enum": WIRE_FORMATS,
                         "description": "The encoding of pushes on this socket (default json).",
                     },
                 },
@@ -468,7 +471,7 @@ def asyncapi_document(
             "description": "`?Authorization=Bearer%20<JWT>` (WS_QUERY_TOKEN_ENABLED).",
         }
     query_properties: dict[str, Any] = {
-        "format": {"enum": ["json", "protobuf"], "description": "The encoding of pushes."}
+        "format": {"enum": WIRE_FORMATS, "description": "The encoding of pushes."}
     }
     if settings.WS_QUERY_TOKEN_ENABLED:
         query_properties["Authorization"] = {"type": "string", "pattern": "^Bearer "}
