@@ -76,21 +76,37 @@ def run(
     timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` in ``cwd``; fail the test with its output unless it exits 0."""
-    result = subprocess.run(
-        command,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as timed_out:
+        pytest.fail(
+            f"{' '.join(command)} ran out of its {timeout:.0f} s in {cwd}\n"
+            + outputs(timed_out.stdout, timed_out.stderr)
+        )
     if result.returncode != 0:
         pytest.fail(
             f"{' '.join(command)} exited {result.returncode} in {cwd}\n"
-            f"--- stdout ---\n{result.stdout[-20000:]}\n--- stderr ---\n{result.stderr[-20000:]}"
+            + outputs(result.stdout, result.stderr)
         )
     return result
+
+
+def outputs(stdout: str | bytes | None, stderr: str | bytes | None) -> str:
+    """The ends of a command's two outputs, for a failure message."""
+
+    def tail(text: str | bytes | None) -> str:
+        text = text.decode(errors="replace") if isinstance(text, bytes) else text or ""
+        return text[-20000:]
+
+    return f"--- stdout ---\n{tail(stdout)}\n--- stderr ---\n{tail(stderr)}"
 
 
 def run_project_tests(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import uvicorn
+
+START_SECONDS = 30.0
+"""How long start-up (the app's lifespan included) may take."""
+GRACE_SECONDS = 5.0
+"""How long open connections may take to finish once the server stops."""
+STOP_SECONDS = 30.0
+"""How long the whole shutdown may take, the app's lifespan shutdown included."""
 
 
 class PromptServer(uvicorn.Server):
@@ -47,17 +55,27 @@ async def serve(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan=lifespan, **{"log_level": "warning", **options})
-    server = PromptServer(config)
+    # A client that never closes its socket must not hold the test up: after the grace period
+    # uvicorn cancels the connections still open.
+    settings = {"log_level": "warning", "timeout_graceful_shutdown": GRACE_SECONDS, **options}
+    server = PromptServer(uvicorn.Config(app, lifespan=lifespan, **settings))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
+        deadline = time.monotonic() + START_SECONDS
         while not server.started:
             if task.done():
                 task.result()  # start-up failed: raise its error here
                 raise RuntimeError("server stopped during start-up")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start within {START_SECONDS} s")
             await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
-        await task
-        sock.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_SECONDS)
+        except TimeoutError:
+            server.force_exit = True  # skips what is left of the shutdown, lifespan included
+            await asyncio.wait_for(task, GRACE_SECONDS)
+        finally:
+            sock.close()
