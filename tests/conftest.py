@@ -248,6 +248,20 @@ def reachable_folder(
     return make
 
 
+BENCHMARK_PROPERTY = "benchmark"
+"""A test's ``record_property`` name for a benchmark's output, printed at the end of the run."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the benchmark outputs the tests recorded (with pytest-xdist too: recorded
+    properties travel with each test's report)."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == BENCHMARK_PROPERTY and report.when == "call":
+                terminalreporter.write_sep("=", f"benchmark: {report.nodeid.split('::')[-1]}")
+                terminalreporter.write(str(value))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
     """Remove the ``reachable_folder`` folders once no test needs them: after the session's

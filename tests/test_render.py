@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROFILES, Lint, render, run, run_project_tests
+from tests.conftest import (
+    BENCHMARK_PROPERTY,
+    PROFILES,
+    Lint,
+    render,
+    run,
+    run_project_tests,
+)
 from tests.matrix import defaults, template_matrix
 
 # Profiles whose answers are no matrix combination get linted here; test_matrix.py checks the
@@ -23,6 +30,7 @@ from tests.matrix import defaults, template_matrix
 UNCOVERED = [name for name in PROFILES if {**defaults(), **PROFILES[name]} not in template_matrix()]
 
 ProjectFor = Callable[[str], Path]
+RecordProperty = Callable[[str, object], None]
 # The example resource, whatever the case: Author, authors, GET_AUTHORS (not Authorization).
 EXAMPLE = re.compile(r"\bauthors?\b|_AUTHORS?\b", re.IGNORECASE)
 
@@ -140,15 +148,26 @@ def test_scaffolded_handler_passes_lint_types_and_tests(
     run_project_tests(project, project_env, tmp_path / "pytest", "tests/test_cli.py")
 
 
-def test_websocket_benchmark_runs_and_reports_the_ratio(
-    rendered: ProjectFor, project_env: dict[str, str]
+def test_full_stack_benchmark_measures_every_path_against_bare_fastapi(
+    rendered: ProjectFor, project_env: dict[str, str], record_property: RecordProperty
 ) -> None:
-    result = run(
-        [sys.executable, "benchmarks/ws_roundtrip.py", "--messages", "200", "--rounds", "1"],
-        cwd=rendered("defaults"),
-        env=project_env,
-    )
-    assert "of the echo baseline" in result.stdout
+    """One short round of ``benchmarks/full_stack.py`` on the ``--defaults`` project (Redis on,
+    servers and client in processes of their own); its table ends the run's output."""
+    command = [sys.executable, "benchmarks/full_stack.py", "--rounds", "1", "--seconds", "1"]
+    result = run([*command, "--warmup", "0.2"], cwd=rendered("defaults"), env=project_env)
+    rows = {
+        (match["path"].strip(), int(match["connections"])): float(match["ratio"])
+        for match in re.finditer(
+            r"^(?P<path>WS round trip \(PING\)|HTTP GET /authors)\s+(?P<connections>\d+)"
+            r"\s+\d+\s+\d+\s+(?P<ratio>[\d.]+)%$",
+            result.stdout,
+            re.MULTILINE,
+        )
+    }
+    paths = ("WS round trip (PING)", "HTTP GET /authors")
+    assert set(rows) == {(path, n) for path in paths for n in (1, 8)}, result.stdout
+    assert all(0 < ratio < 1000 for ratio in rows.values()), result.stdout
+    record_property(BENCHMARK_PROPERTY, result.stdout)
 
 
 def test_push_benchmark_runs_and_reports_the_ratio(

@@ -101,6 +101,10 @@ class TrafficHooks:
         """Register ``listener`` for every event from now on."""
         self._listeners.append(listener)
 
+    def __bool__(self) -> bool:
+        """True when a listener is registered: callers may skip building events otherwise."""
+        return bool(self._listeners)
+
     def ws_opened(self, connection: WSConnection) -> None:
         for listener in self._listeners:
             self._call(listener.ws_opened, connection)

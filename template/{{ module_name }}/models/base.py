@@ -141,16 +141,24 @@ class CRUDModel(SQLModel):
         if page < 1 or per_page < 1:
             raise ModelError("page and per_page must be at least 1")
         where = cls._where(filters or {})
+        # One query: the page's rows, each with the count of every matching row (a window
+        # function); only a page past the end, which has no row to carry it, asks again.
+        total_column = func.count().over().label("total")
         statement = (
-            select(cls)
+            select(cls, total_column)
             .where(*where)
             .order_by(*cls._order())
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        total = (await session.exec(select(func.count()).select_from(cls).where(*where))).one()
-        items = list((await session.exec(statement)).all())
-        return PageResult(items=items, page=page, per_page=per_page, total=int(total))
+        rows = (await session.exec(statement)).all()
+        if rows:
+            total = int(rows[0][1])
+        else:
+            counted = select(func.count()).select_from(cls).where(*where)
+            total = int((await session.exec(counted)).one())
+        items = [row[0] for row in rows]
+        return PageResult(items=items, page=page, per_page=per_page, total=total)
 
     @classmethod
     async def update(

@@ -94,6 +94,10 @@ class PushClient:
         self.subscriptions: dict[str, Subscription] = {}
         self.closing = False
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(queue_size)
+        self._sending = asyncio.Lock()
+        """Held while a frame goes out: by the writer task, or by an answer sent inline."""
+        self._in_hand = False
+        """True while the writer holds a frame it took from the queue and has not sent yet."""
         self._writer = asyncio.create_task(self._write())
         self._expiry: asyncio.TimerHandle | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -102,20 +106,39 @@ class PushClient:
         try:
             while True:
                 frame = await self._queue.get()
-                if isinstance(frame, bytes):
-                    await self.websocket.send_bytes(frame)
-                else:
-                    await self.websocket.send_text(frame)
+                self._in_hand = True
+                async with self._sending:
+                    self._in_hand = False
+                    await self._send_frame(frame)
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket is gone; the endpoint notices the disconnect
-            self.closing = True
-            self._discard_queued()  # an answer waiting for room must not wait forever
+            self._gone()
+
+    async def _send_frame(self, frame: Frame) -> None:
+        if isinstance(frame, bytes):
+            await self.websocket.send_bytes(frame)
+        else:
+            await self.websocket.send_text(frame)
+
+    def _gone(self) -> None:
+        self.closing = True
+        self._discard_queued()  # an answer waiting for room must not wait forever
 
     async def send(self, frame: Frame) -> None:
-        """Queue an answer to the client's own request (waits while its queue is full)."""
-        if not self.closing:
-            await self._queue.put(frame)
+        """Send an answer to the client's own request after what is queued before it: at once
+        when nothing is (no hop through the writer task), else queued (waits while the queue is
+        full)."""
+        if self.closing:
+            return
+        if self._queue.empty() and not self._in_hand and not self._sending.locked():
+            async with self._sending:
+                try:
+                    await self._send_frame(frame)
+                except Exception:  # the socket is gone; the endpoint notices the disconnect
+                    self._gone()
+            return
+        await self._queue.put(frame)
 
     def push(self, frame: Frame) -> None:
         """Queue a pushed frame without waiting; a full queue closes the socket (1013)."""

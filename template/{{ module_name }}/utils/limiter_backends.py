@@ -9,6 +9,12 @@ the same with or without Redis. Times are integer milliseconds from the caller's
   admission takes a token, so spikes of up to ``capacity`` ride on top of the steady rate.
 - Connection set: members with an expiry; a member that is not refreshed stops counting, and a
   refresh puts back a member the backend lost (say, Redis restarted empty).
+- Leased window: the sliding window, taken in leases of several admissions at once, so a
+  caller makes one call for many admissions. A lease counts in the window from the moment it is
+  granted until ``window_ms`` after it expires; the caller uses it only until it expires, so
+  every admission stays counted for the ``window_ms`` after it happened, and no interval of
+  ``window_ms`` holds more than ``limit`` admissions. What a lease left unused is given back
+  when its holder takes the next one, or closes.
 
 With Redis each operation is one Lua script: one round trip, executed atomically.
 """
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -34,6 +40,38 @@ class Decision:
     """When not allowed: how long until the next admission can succeed (0 when allowed)."""
     reset_ms: int
     """How long until the limit is fully available again."""
+
+
+@dataclass(frozen=True)
+class LeaseRequest:
+    """A holder asking for up to ``want`` admissions of a leased window (``limit`` per
+    ``window_ms``), to use until ``now_ms + hold_ms``; ``returned`` gives back what a previous
+    lease (its holder id, then the count) left unused."""
+
+    limit: int
+    window_ms: int
+    now_ms: int
+    want: int
+    hold_ms: int
+    holder: str
+    returned: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The outcome of a lease request: ``granted`` admissions (0: refused)."""
+
+    granted: int
+    remaining: int
+    """Admissions left to lease after this one."""
+    retry_after_ms: int
+    """When refused: how long until a lease can be granted again (0 when granted)."""
+
+
+def lease_size(want: int, free: int) -> int:
+    """What a lease request for ``want`` admissions gets while ``free`` are left: at most half of
+    them (at least one), so leases held elsewhere never keep most of what is left unused."""
+    return max(0, min(want, max(1, free // 2) if free > 0 else 0))
 
 
 class LimiterBackend(Protocol):
@@ -54,6 +92,8 @@ class LimiterBackend(Protocol):
     async def refresh_member(self, key: str, member: str, ttl_ms: int, now_ms: int) -> None: ...
 
     async def remove_member(self, key: str, member: str) -> None: ...
+
+    async def lease(self, key: str, request: LeaseRequest) -> Grant: ...
 
     async def ping(self) -> None: ...
 
@@ -108,6 +148,57 @@ return 1
 """
 
 
+LEASE = """
+local leases, counts = KEYS[1], KEYS[2]
+local limit, window, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local want, expires, holder = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local returned, unused = ARGV[7], tonumber(ARGV[8])
+local total = tonumber(redis.call('HGET', counts, 'total') or '0')
+local gone
+repeat
+  gone = redis.call('ZRANGEBYSCORE', leases, '-inf', now - window, 'LIMIT', 0, 500)
+  if #gone > 0 then
+    local sizes = redis.call('HMGET', counts, unpack(gone))
+    for i = 1, #gone do total = total - tonumber(sizes[i] or '0') end
+    redis.call('ZREM', leases, unpack(gone))
+    redis.call('HDEL', counts, unpack(gone))
+  end
+until #gone < 500
+if unused > 0 then
+  local size = tonumber(redis.call('HGET', counts, returned) or '0')
+  local back = math.min(unused, size)
+  if back > 0 then
+    total = total - back
+    if back == size then
+      redis.call('ZREM', leases, returned)
+      redis.call('HDEL', counts, returned)
+    else
+      redis.call('HSET', counts, returned, size - back)
+    end
+  end
+end
+local free = limit - total
+local granted = 0
+if free > 0 then granted = math.min(want, math.max(1, math.floor(free / 2))) end
+local retry = 0
+if granted > 0 then
+  redis.call('ZADD', leases, expires, holder)
+  redis.call('HSET', counts, holder, granted)
+  total = total + granted
+else
+  local oldest = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  if oldest[2] then retry = tonumber(oldest[2]) + window - now end
+end
+redis.call('HSET', counts, 'total', total)
+local newest = redis.call('ZRANGE', leases, -1, -1, 'WITHSCORES')
+local keep = window
+if newest[2] then keep = math.max(1, tonumber(newest[2]) + window - now) end
+redis.call('PEXPIRE', leases, keep)
+redis.call('PEXPIRE', counts, keep)
+return {granted, limit - total, retry}
+"""
+
+
 class RedisBackend:
     """Limiter state in Redis, shared by every process of the service."""
 
@@ -117,6 +208,7 @@ class RedisBackend:
         self._token_bucket = client.register_script(TOKEN_BUCKET)
         self._add_member = client.register_script(ADD_MEMBER)
         self._refresh_member = client.register_script(REFRESH_MEMBER)
+        self._lease = client.register_script(LEASE)
 
     async def sliding_window(
         self, key: str, limit: int, window_ms: int, now_ms: int, member: str
@@ -141,6 +233,14 @@ class RedisBackend:
     async def remove_member(self, key: str, member: str) -> None:
         await self.client.zrem(key, member)
 
+    async def lease(self, key: str, request: LeaseRequest) -> Grant:
+        previous, unused = request.returned if request.returned is not None else ("", 0)
+        args: list[str | int] = [request.limit, request.window_ms, request.now_ms, request.want]
+        args += [request.now_ms + request.hold_ms, request.holder, previous, unused]
+        result = await self._lease(keys=[key, f"{key}:n"], args=args)
+        granted, remaining, retry_after = (int(value) for value in result)
+        return Grant(granted, remaining, retry_after)
+
     async def ping(self) -> None:
         await self.client.ping()
 
@@ -161,13 +261,14 @@ class MemoryBackend:
         self._windows: dict[str, tuple[deque[int], int]] = {}
         self._buckets: dict[str, tuple[float, int]] = {}
         self._members: dict[str, dict[str, int]] = {}
+        self._leases: dict[str, _Leases] = {}
         self._sweep_every = sweep_every
         self._calls = 0
 
     @property
     def key_count(self) -> int:
         """Keys held right now (windows, buckets and connection sets)."""
-        return len(self._windows) + len(self._buckets) + len(self._members)
+        return len(self._windows) + len(self._buckets) + len(self._members) + len(self._leases)
 
     def _tick(self, now_ms: int) -> None:
         self._calls += 1
@@ -179,6 +280,7 @@ class MemoryBackend:
             k: {m: e for m, e in v.items() if e > now_ms} for k, v in self._members.items()
         }
         self._members = {k: v for k, v in self._members.items() if v}
+        self._leases = {k: v for k, v in self._leases.items() if v.kept_until > now_ms}
 
     async def sliding_window(
         self, key: str, limit: int, window_ms: int, now_ms: int, member: str
@@ -232,5 +334,51 @@ class MemoryBackend:
             if not members:
                 del self._members[key]
 
+    async def lease(self, key: str, request: LeaseRequest) -> Grant:
+        now_ms, window_ms = request.now_ms, request.window_ms
+        self._tick(now_ms)
+        leases = self._leases.setdefault(key, _Leases())
+        leases.forget(now_ms - window_ms)
+        if request.returned is not None:
+            leases.give_back(*request.returned)
+        granted = lease_size(request.want, request.limit - leases.total)
+        retry_after = 0
+        if granted:
+            leases.add(request.holder, now_ms + request.hold_ms, granted)
+        elif leases.held:
+            retry_after = min(expires for expires, _ in leases.held.values()) + window_ms - now_ms
+        leases.kept_until = max((e for e, _ in leases.held.values()), default=now_ms) + window_ms
+        return Grant(granted, request.limit - leases.total, retry_after)
+
     async def ping(self) -> None:
         return None
+
+
+@dataclass
+class _Leases:
+    """One key's leases in memory: holder -> (expiry, admissions), and their total."""
+
+    held: dict[str, tuple[int, int]] = field(default_factory=dict)
+    total: int = 0
+    kept_until: int = 0
+
+    def forget(self, before_ms: int) -> None:
+        for holder, (expires, size) in list(self.held.items()):
+            if expires <= before_ms:
+                del self.held[holder]
+                self.total -= size
+
+    def give_back(self, holder: str, unused: int) -> None:
+        expires, size = self.held.get(holder, (0, 0))
+        back = min(unused, size)
+        if back <= 0:
+            return
+        self.total -= back
+        if back == size:
+            del self.held[holder]
+        else:
+            self.held[holder] = (expires, size - back)
+
+    def add(self, holder: str, expires: int, size: int) -> None:
+        self.held[holder] = (expires, size)
+        self.total += size

@@ -49,7 +49,7 @@ from ...push.manager import Frame, PushClient, connection_manager, serving
 from ...routing import PackageRouter, pkg_router, validation_errors
 from ...schemas.proto.codec import FrameError, decode_request, encode_response
 from ...settings import Settings, settings_of
-from ...utils.rate_limiter import connection_limiter, rate_limiter
+from ...utils.rate_limiter import Allowance, connection_limiter, rate_limiter
 
 router = APIRouter()
 
@@ -402,10 +402,29 @@ async def serve(
     websocket: WebSocket, connection: WSConnection, client: PushClient, settings: Settings
 ) -> None:
     """Answer frames until the client disconnects or exceeds the message rate."""
+    allowance = rate_limiter.allowance(
+        f"ws_msg:user:{connection.user.id}",
+        settings.WS_MESSAGE_RATE_LIMIT,
+        60,
+        max_lease=settings.WS_MESSAGE_LEASE_SIZE,
+    )
+    try:
+        await answer_frames(websocket, connection, client, settings, allowance)
+    finally:
+        await allowance.release()  # frames leased and not sent go back to the user's count
+
+
+async def answer_frames(
+    websocket: WebSocket,
+    connection: WSConnection,
+    client: PushClient,
+    settings: Settings,
+    allowance: Allowance,
+) -> None:
+    """The frame loop of :func:`serve`: every frame counts against ``allowance``."""
     hooks: TrafficHooks = websocket.app.state.traffic_hooks
     validator: TokenValidator = websocket.app.state.token_validator
     max_bytes = settings.WS_MAX_MESSAGE_BYTES
-    limit_key = f"ws_msg:user:{connection.user.id}"
     frames = 0
     while True:
         message = await websocket.receive()
@@ -413,7 +432,7 @@ async def serve(
             return  # nothing more is answered once the server closes (token expiry, overflow)
         received_at, clock = datetime.now(UTC), time.perf_counter()
         if settings.RATE_LIMIT_ENABLED:
-            result = await rate_limiter.check(limit_key, settings.WS_MESSAGE_RATE_LIMIT, 60)
+            result = await allowance.check()
             if not result.allowed:
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
                 return
@@ -432,6 +451,8 @@ async def serve(
             answered = await answer(frame, connection.user, pkg_router, max_bytes, context)
             await client.send(answered.frame)
             await client.flush()  # what a SUBSCRIBE held back goes out after its answer
+            if not hooks:  # no listener: no event to build
+                continue
             handled = WSMessage(
                 request=answered.request,
                 response=answered.response,
