@@ -207,6 +207,11 @@ class PushClient:
         self.manager.unsubscribed(self, topic)
         return True
 
+    @property
+    def holding(self) -> bool:
+        """True while a new subscription holds messages back for :meth:`flush`."""
+        return any(subscription.pending is not None for subscription in self.subscriptions.values())
+
     async def flush(self) -> None:
         """Send what new subscriptions held back: missed messages first, then live ones.
 

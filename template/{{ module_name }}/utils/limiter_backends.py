@@ -21,6 +21,7 @@ With Redis each operation is one Lua script: one round trip, executed atomically
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -344,10 +345,9 @@ class MemoryBackend:
         granted = lease_size(request.want, request.limit - leases.total)
         retry_after = 0
         if granted:
-            leases.add(request.holder, now_ms + request.hold_ms, granted)
-        elif leases.held:
-            retry_after = min(expires for expires, _ in leases.held.values()) + window_ms - now_ms
-        leases.kept_until = max((e for e, _ in leases.held.values()), default=now_ms) + window_ms
+            leases.add(request.holder, now_ms + request.hold_ms, granted, window_ms)
+        elif (oldest := leases.oldest()) is not None:
+            retry_after = oldest + window_ms - now_ms
         return Grant(granted, request.limit - leases.total, retry_after)
 
     async def ping(self) -> None:
@@ -356,17 +356,31 @@ class MemoryBackend:
 
 @dataclass
 class _Leases:
-    """One key's leases in memory: holder -> (expiry, admissions), and their total."""
+    """One key's leases in memory: holder -> (expiry, admissions), their total, and a heap of
+    expiries so that forgetting old leases costs nothing per lease still held."""
 
     held: dict[str, tuple[int, int]] = field(default_factory=dict)
     total: int = 0
     kept_until: int = 0
+    _expiries: list[tuple[int, str]] = field(default_factory=list)
 
     def forget(self, before_ms: int) -> None:
-        for holder, (expires, size) in list(self.held.items()):
-            if expires <= before_ms:
+        while self._expiries and self._expiries[0][0] <= before_ms:
+            expires, holder = heapq.heappop(self._expiries)
+            found = self.held.get(holder)
+            if found is not None and found[0] == expires:
                 del self.held[holder]
-                self.total -= size
+                self.total -= found[1]
+
+    def oldest(self) -> int | None:
+        """The earliest expiry of a lease still held."""
+        while self._expiries:
+            expires, holder = self._expiries[0]
+            found = self.held.get(holder)
+            if found is not None and found[0] == expires:
+                return expires
+            heapq.heappop(self._expiries)  # given back since
+        return None
 
     def give_back(self, holder: str, unused: int) -> None:
         expires, size = self.held.get(holder, (0, 0))
@@ -379,6 +393,8 @@ class _Leases:
         else:
             self.held[holder] = (expires, size - back)
 
-    def add(self, holder: str, expires: int, size: int) -> None:
+    def add(self, holder: str, expires: int, size: int, window_ms: int) -> None:
         self.held[holder] = (expires, size)
+        heapq.heappush(self._expiries, (expires, holder))
         self.total += size
+        self.kept_until = max(self.kept_until, expires + window_ms)

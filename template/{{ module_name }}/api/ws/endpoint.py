@@ -431,7 +431,7 @@ async def answer_frames(
         if message["type"] == "websocket.disconnect" or client.closing:
             return  # nothing more is answered once the server closes (token expiry, overflow)
         received_at, clock = datetime.now(UTC), time.perf_counter()
-        if settings.RATE_LIMIT_ENABLED:
+        if settings.RATE_LIMIT_ENABLED and not allowance.take():  # a new lease is needed
             result = await allowance.check()
             if not result.allowed:
                 await close_for_limit(websocket, result.backend_failed, MESSAGE_RATE_EXCEEDED)
@@ -450,7 +450,8 @@ async def answer_frames(
         with bound(context):
             answered = await answer(frame, connection.user, pkg_router, max_bytes, context)
             await client.send(answered.frame)
-            await client.flush()  # what a SUBSCRIBE held back goes out after its answer
+            if client.holding:
+                await client.flush()  # what a SUBSCRIBE held back goes out after its answer
             if not hooks:  # no listener: no event to build
                 continue
             handled = WSMessage(
