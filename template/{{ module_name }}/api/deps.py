@@ -22,8 +22,9 @@ from ..settings import Settings, settings_of
 from ..storage.db import async_session
 
 
-def get_app_settings(connection: HTTPConnection) -> Settings:
-    """The settings of the app serving this request or WebSocket."""
+async def get_app_settings(connection: HTTPConnection) -> Settings:
+    """The settings of the app serving this request or WebSocket (``async``, as every
+    dependency that does not block: FastAPI runs a plain ``def`` one in a worker thread)."""
     return settings_of(connection.app)
 
 
