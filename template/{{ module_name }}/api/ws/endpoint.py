@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 from uuid import UUID, uuid4
@@ -430,7 +430,7 @@ async def answer_frames(
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect" or client.closing:
             return  # nothing more is answered once the server closes (token expiry, overflow)
-        received_at, clock = datetime.now(UTC), time.perf_counter()
+        clock = time.perf_counter()
         if settings.RATE_LIMIT_ENABLED and not allowance.take():  # a new lease is needed
             result = await allowance.check()
             if not result.allowed:
@@ -454,12 +454,13 @@ async def answer_frames(
                 await client.flush()  # what a SUBSCRIBE held back goes out after its answer
             if not hooks:  # no listener: no event to build
                 continue
+            seconds = time.perf_counter() - clock
             handled = WSMessage(
                 request=answered.request,
                 response=answered.response,
                 package=package_name(pkg_router, answered.response.pkg_id),
-                received_at=received_at,
-                seconds=time.perf_counter() - clock,
+                received_at=datetime.now(UTC) - timedelta(seconds=seconds),
+                seconds=seconds,
             )
             hooks.ws_message(connection, handled)  # listeners log with the frame's id
 
