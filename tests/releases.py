@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import Version
 
+from extensions.releases import Release
+from extensions.releases import recorded_releases as changelog_releases
 from tests.conftest import TEMPLATE_ROOT
 
 GIT_IDENTITY = {
@@ -19,29 +19,11 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Template Tests",
     "GIT_COMMITTER_EMAIL": "tests@example.invalid",
 }
-_RELEASE = re.compile(r"^## (\d+\.\d+\.\d+)\b.*?^Release commit: `([0-9a-f]{40})`", re.M | re.S)
-
-
-@dataclass(frozen=True)
-class Release:
-    version: str
-    commit: str
-
-    @property
-    def tag(self) -> str:
-        return f"v{self.version}"
 
 
 def recorded_releases() -> list[Release]:
     """Releases listed in CHANGELOG.md with their recorded commits, oldest first."""
-    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    sections = re.split(r"(?=^## \d)", changelog, flags=re.M)
-    releases = []
-    for section in sections:
-        match = _RELEASE.search(section)
-        if match:
-            releases.append(Release(match.group(1), match.group(2)))
-    return sorted(releases, key=lambda release: Version(release.version))
+    return changelog_releases(TEMPLATE_ROOT)
 
 
 def next_version(releases: list[Release]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -69,7 +71,29 @@ def test_template_update_refuses_a_dirty_work_tree(project: Path) -> None:
     assert git(project, "log", "--oneline").count("\n") == 1  # nothing was updated or committed
 
 
-def test_template_check_sees_a_newer_release(
+LATER = "99.0.0"
+LATER_SECTION = f"""## {LATER} - 2026-12-24
+
+A later release.
+
+### Generated project
+
+- The drift check lists this entry.
+
+"""
+
+
+def later_release(template: Path) -> None:
+    """Cut release ``LATER`` in the template clone, with its CHANGELOG section."""
+    changelog = template / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8")
+    first = text.index("\n## ") + 1
+    changelog.write_text(text[:first] + LATER_SECTION + text[first:], encoding="utf-8")
+    git(template, "commit", "--quiet", "--all", "-m", "a later release")
+    git(template, "tag", f"v{LATER}")
+
+
+def test_template_check_reports_a_newer_release_without_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in GIT_IDENTITY.items():
@@ -80,11 +104,60 @@ def test_template_check_sees_a_newer_release(
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "generate")
     copier_cli = f"COPIER={sys.executable} -m copier"
-    assert "up-to-date" in make(project, "template-check", copier_cli).stdout.lower()
-    git(template, "commit", "--quiet", "--allow-empty", "-m", "a later release")
-    git(template, "tag", "v99.0.0")
-    result = make(project, "template-check", copier_cli)
-    assert "99.0.0" in result.stdout + result.stderr
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+
+    current = make(project, "template-check", copier_cli, env=env)
+    assert current.returncode == 0, current.stderr
+    assert f"on the latest template release, {upcoming}" in current.stdout
+    assert "::warning" not in current.stdout
+
+    later_release(template)
+    behind = make(project, "template-check", copier_cli, env=env)
+    assert behind.returncode == 0, behind.stderr  # a newer release is news, not a failure
+    annotation = f"::warning title=Template update available::template {upcoming} -> {LATER}"
+    assert annotation in behind.stdout.splitlines()
+    written = summary.read_text(encoding="utf-8")
+    assert f"Template release {LATER} is out; this project is on {upcoming}." in written
+    assert f"### {LATER} - 2026-12-24" in written
+    assert "#### Generated project" in written  # the section's headings sit below its own
+    assert "- The drift check lists this entry." in written
+    assert f"### {upcoming}" not in written  # only the releases after the project's
+
+    gitlab = make(project, "template-check", copier_cli, "TEMPLATE_CHECK_ARGS=--outdated-status 3")
+    assert gitlab.returncode != 0  # GitLab's job allows this status: a warning
+    assert "The drift check lists this entry." in gitlab.stdout
+
+
+def test_template_check_links_the_changelog_section_of_a_hosted_template(
+    tmp_path: Path,
+) -> None:
+    project = render(tmp_path / "project", ci_provider="none")
+    spec = importlib.util.spec_from_file_location("drift", project / "scripts/template_update.py")
+    assert spec is not None
+    assert spec.loader is not None
+    drift = importlib.util.module_from_spec(spec)
+    sys.modules["drift"] = drift  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(drift)
+    finally:
+        del sys.modules["drift"]
+    sections = drift.changelog_sections(LATER_SECTION + "## 0.1.0\n\nOld.\n", "0.1.0", LATER)
+    assert [section.version for section in sections] == [LATER]
+    text = drift.report(drift.Drift("0.1.0", LATER, True), "gh:acme/service-template", sections)
+    link = f"https://github.com/acme/service-template/blob/v{LATER}/CHANGELOG.md#9900---2026-12-24"
+    assert f"### [{LATER} - 2026-12-24]({link})" in text
+    assert drift.version_key("0.11.0.post2.dev0+g1a2b3c") == (0, 11, 0)
+
+
+def test_template_check_fails_when_the_template_cannot_be_reached(project: Path) -> None:
+    answers = project / ".copier-answers.yml"
+    text = answers.read_text(encoding="utf-8")
+    answers.write_text(re.sub(r"_src_path: .*", "_src_path: /no/such/template", text))
+    git(project, "commit", "--quiet", "--all", "-m", "template moved")
+    result = make(project, "template-check", f"COPIER={sys.executable} -m copier")
+    assert result.returncode != 0
+    assert "template check:" in result.stderr
 
 
 def test_pre_commit_hooks_refuse_update_leftovers(
