@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests import actionlint, checks
 from tests.conftest import TEMPLATE_ROOT, render, run_project_tests
@@ -43,6 +44,22 @@ def test_ci_file_is_valid_and_runs_every_check_with_services(tmp_path: Path, pro
     assert "3.12" in text
     other = CI_FILES["gitlab" if provider == "github" else "github"]
     assert not (project / other).exists()
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_ci_reports_template_drift_without_failing_the_build(tmp_path: Path, provider: str) -> None:
+    project = render(tmp_path / "project", ci_provider=provider)
+    config = yaml.safe_load((project / CI_FILES[provider]).read_text())
+    if provider == "github":
+        job = config["jobs"]["template-drift"]
+        assert job["continue-on-error"] is True
+        commands = [step.get("run", "") for step in job["steps"]]
+        assert "make template-check" in commands
+    else:
+        job = config["template-drift"]
+        assert job["allow_failure"] is True
+        assert job["script"] == ["python3 scripts/template_update.py check --outdated-status 3"]
+    assert (project / "scripts" / "template_update.py").is_file()
 
 
 def test_schema_validation_catches_a_broken_workflow(tmp_path: Path) -> None:
