@@ -1,4 +1,4 @@
-"""Is this project on the latest release of its template? (``make template-drift``, and CI.)
+"""Is this project on the latest release of its template? (``make template-check``, and CI.)
 
 ``python scripts/template_update.py check`` asks Copier (``copier check-update``) whether the
 template recorded in ``.copier-answers.yml`` has a newer release, and says so in the form the CI
@@ -55,17 +55,16 @@ def copier_command() -> list[str]:
     return shlex.split(os.environ.get("COPIER", DEFAULT_COPIER))
 
 
-def answers(project: Path) -> dict[str, str]:
-    """The ``_``-prefixed entries of the answers file (``_src_path``, ``_commit``)."""
+def template_source(project: Path) -> str:
+    """The template's ``_src_path`` as the answers file records it."""
     path = project / ANSWERS_FILE
     if not path.is_file():
         raise DriftError(f"{ANSWERS_FILE} not found in {project}")
-    found = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         key, colon, value = line.partition(":")
-        if colon and key.startswith("_"):
-            found[key.strip()] = value.strip().strip("'\"")
-    return found
+        if colon and key.strip() == "_src_path":
+            return value.strip().strip("'\"")
+    raise DriftError(f"{ANSWERS_FILE} records no _src_path: where is the template?")
 
 
 def check(project: Path) -> Drift:
@@ -187,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        source = answers(args.project)["_src_path"]
+        source = template_source(args.project)
         drift = check(args.project)
-    except (DriftError, KeyError) as error:
+    except DriftError as error:
         print(f"template check: {error}", file=sys.stderr)
         return 1
     sections: list[Section] = []
