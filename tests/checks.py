@@ -7,6 +7,7 @@ so each matrix combination is checked for whatever its options put in it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,10 +19,21 @@ from tests import actionlint
 # Files validated against a schema check-jsonschema ships, when the project has them.
 SCHEMAS = {
     ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/workflows/template-update.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     "compose.yml": "vendor.compose-spec",
     "compose.monitoring.yml": "vendor.compose-spec",
 }
+
+
+# A GitHub Actions expression (``${{ github.token }}``) is the workflow's syntax, not Jinja's.
+_ACTIONS_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
+
+
+def jinja_leftovers(text: str) -> bool:
+    """Whether rendered ``text`` still holds Jinja markers (a template that did not render)."""
+    text = _ACTIONS_EXPRESSION.sub("", text)
+    return any(marker in text for marker in ("{{", "{%", "{#"))
 
 
 def schema_check(path: Path, schema: str) -> subprocess.CompletedProcess[str]:

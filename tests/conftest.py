@@ -402,14 +402,18 @@ def env_path() -> str:
     return os.environ.get("PATH", os.defpath)
 
 
-def generated_module(project: Path, name: str) -> ModuleType:
-    """A module of a rendered project's ``tests`` package, loaded from its file."""
-    path = project / "tests" / f"{name}.py"
+def generated_module(project: Path, name: str, folder: str = "tests") -> ModuleType:
+    """A module of a rendered project (its ``tests`` package by default), loaded from its file."""
+    path = project / folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"generated_{name}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it runs
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
     return module
 
 

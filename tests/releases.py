@@ -70,3 +70,26 @@ def build_history(destination: Path) -> tuple[Path, list[Release], str]:
     upcoming = next_version(releases)
     git(destination, "tag", f"v{upcoming}")
     return destination, releases, upcoming
+
+
+LATER = "99.0.0"
+LATER_SECTION = f"""## {LATER} - 2026-12-24
+
+A later release.
+
+### Generated project
+
+- The drift check lists this entry.
+
+"""
+
+
+def later_release(template: Path, version: str = LATER, section: str = LATER_SECTION) -> None:
+    """Cut release ``version`` in the template clone: its CHANGELOG section, with whatever else
+    the clone's work tree holds, committed and tagged."""
+    changelog = template / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8")
+    first = text.index("\n## ") + 1
+    changelog.write_text(text[:first] + section + text[first:], encoding="utf-8")
+    git(template, "commit", "--quiet", "--all", "-m", f"release {version}")
+    git(template, "tag", f"v{version}")

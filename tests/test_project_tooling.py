@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import render
-from tests.releases import GIT_IDENTITY, build_history, git
+from tests.conftest import generated_module, render
+from tests.releases import GIT_IDENTITY, LATER, LATER_SECTION, build_history, git, later_release
 
 
 def make(
@@ -71,28 +70,6 @@ def test_template_update_refuses_a_dirty_work_tree(project: Path) -> None:
     assert git(project, "log", "--oneline").count("\n") == 1  # nothing was updated or committed
 
 
-LATER = "99.0.0"
-LATER_SECTION = f"""## {LATER} - 2026-12-24
-
-A later release.
-
-### Generated project
-
-- The drift check lists this entry.
-
-"""
-
-
-def later_release(template: Path) -> None:
-    """Cut release ``LATER`` in the template clone, with its CHANGELOG section."""
-    changelog = template / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8")
-    first = text.index("\n## ") + 1
-    changelog.write_text(text[:first] + LATER_SECTION + text[first:], encoding="utf-8")
-    git(template, "commit", "--quiet", "--all", "-m", "a later release")
-    git(template, "tag", f"v{LATER}")
-
-
 def test_template_check_reports_a_newer_release_without_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,15 +110,7 @@ def test_template_check_links_the_changelog_section_of_a_hosted_template(
     tmp_path: Path,
 ) -> None:
     project = render(tmp_path / "project", ci_provider="none")
-    spec = importlib.util.spec_from_file_location("drift", project / "scripts/template_update.py")
-    assert spec is not None
-    assert spec.loader is not None
-    drift = importlib.util.module_from_spec(spec)
-    sys.modules["drift"] = drift  # its dataclasses look their module up
-    try:
-        spec.loader.exec_module(drift)
-    finally:
-        del sys.modules["drift"]
+    drift = generated_module(project, "template_update", "scripts")
     sections = drift.changelog_sections(LATER_SECTION + "## 0.1.0\n\nOld.\n", "0.1.0", LATER)
     assert [section.version for section in sections] == [LATER]
     text = drift.report(drift.Drift("0.1.0", LATER, True), "gh:acme/service-template", sections)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import checks
 from tests.conftest import (
     BENCHMARK_PROPERTY,
     PROFILES,
@@ -55,7 +56,7 @@ def test_no_template_leftovers(rendered: ProjectFor, profile: str) -> None:
     leftovers = [
         str(p.relative_to(project))
         for p in files
-        if any(marker in p.read_text(encoding="utf-8") for marker in ("{{", "{%", "{#"))
+        if checks.jinja_leftovers(p.read_text(encoding="utf-8"))
     ]
     assert leftovers == []
 

@@ -1,13 +1,22 @@
-"""Is this project on the latest release of its template? (``make template-check``, and CI.)
+"""Keep this project on the latest release of its template: check, update, open a pull request.
 
-``python scripts/template_update.py check`` asks Copier (``copier check-update``) whether the
-template recorded in ``.copier-answers.yml`` has a newer release, and says so in the form the CI
-platform shows: a warning annotation and a job summary on GitHub Actions, a plain report on
-GitLab CI and in a terminal. The report names both versions and lists the CHANGELOG sections in
-between, linked when the template lives on GitHub or GitLab. A newer release is not an error: the
-exit status is 0 unless ``--outdated-status N`` asks for another one (GitLab shows an allowed
-failure with that status as a warning). Standard library only; ``COPIER`` names the Copier
-command (default: ``uvx --with copier-template-extensions copier``, as in the Makefile).
+- ``check`` (``make template-check``, and the CI's drift job) asks Copier (``copier
+  check-update``) whether the template recorded in ``.copier-answers.yml`` has a newer release,
+  and says so in the form the CI platform shows: a warning annotation and a job summary on GitHub
+  Actions, a plain report on GitLab CI and in a terminal. The report names both versions and
+  lists the CHANGELOG sections in between, linked when the template lives on GitHub or GitLab. A
+  newer release is not an error: the exit status is 0 unless ``--outdated-status N`` asks for
+  another one (GitLab shows an allowed failure with that status as a warning).
+- ``update`` (``make template-update``) runs ``copier update`` on a clean work tree, leaving
+  conflict markers inline.
+- ``pr`` (the scheduled template-update workflow) does nothing when the project is current.
+  Otherwise it runs the same update on a fresh ``template-update`` branch, commits the result,
+  conflict markers included, pushes it and opens, or refreshes, one pull request (GitHub) or merge
+  request (GitLab) listing the files with conflicts and the CHANGELOG sections in between. It
+  never replaces a branch that holds commits of someone else's.
+
+Standard library only. ``COPIER`` names the Copier command (default: ``uvx --with
+copier-template-extensions copier``, as in the Makefile).
 """
 
 from __future__ import annotations
@@ -20,13 +29,18 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_COPIER = "uvx --with copier-template-extensions copier"
 ANSWERS_FILE = ".copier-answers.yml"
 _HOSTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 _SECTION = re.compile(r"^## (\d+(?:\.\d+)*)\b(.*)$", re.M)
+_HEADING = re.compile(r"^## ", re.M)
 
 
 class DriftError(Exception):
@@ -109,13 +123,13 @@ def version_key(version: str) -> tuple[int, ...]:
 def changelog_sections(text: str, after: str, up_to: str) -> list[Section]:
     """The sections of releases newer than ``after`` and not newer than ``up_to``, newest
     first."""
-    matches = list(_SECTION.finditer(text))
+    headings = [match.start() for match in _HEADING.finditer(text)] + [len(text)]
     sections = []
-    for index, match in enumerate(matches):
+    for match in _SECTION.finditer(text):
         version = match.group(1)
         if not version_key(after) < version_key(version) <= version_key(up_to):
             continue
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        end = next(start for start in headings if start > match.start())  # any "## " heading
         body = text[match.end() : end].strip()
         sections.append(Section(version, match.group(0)[3:].strip(), body))
     return sorted(sections, key=lambda section: version_key(section.version), reverse=True)
@@ -142,15 +156,9 @@ def anchor(heading: str) -> str:
     return kept.replace(" ", "-")
 
 
-def report(drift: Drift, source: str, sections: list[Section]) -> str:
-    """The Markdown report of ``drift``."""
-    if not drift.update_available:
-        return f"The project is on the latest template release, {drift.latest} ({source})."
-    lines = [
-        f"Template release {drift.latest} is out; this project is on {drift.current}.",
-        "",
-        f"Template: {source}. Update with `make template-update` (see docs/updating.md).",
-    ]
+def release_notes(drift: Drift, source: str, sections: list[Section]) -> list[str]:
+    """The CHANGELOG sections as Markdown lines, each release a level-3 heading."""
+    lines: list[str] = []
     page = web_url(source)
     for section in sections:
         title = section.heading
@@ -160,6 +168,19 @@ def report(drift: Drift, source: str, sections: list[Section]) -> str:
         lines += ["", f"### {title}", "", body]
     if not sections:
         lines += ["", "(The template's CHANGELOG could not be read.)"]
+    return lines
+
+
+def report(drift: Drift, source: str, sections: list[Section]) -> str:
+    """The Markdown report of ``drift``."""
+    if not drift.update_available:
+        return f"The project is on the latest template release, {drift.latest} ({source})."
+    lines = [
+        f"Template release {drift.latest} is out; this project is on {drift.current}.",
+        "",
+        f"Template: {source}. Update with `make template-update` (see docs/updating.md).",
+        *release_notes(drift, source, sections),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -177,26 +198,385 @@ def announce(drift: Drift, text: str) -> None:
             out.write(f"## Template updates\n\n{text}\n")
 
 
+def release_sections(project: Path, source: str, drift: Drift) -> list[Section]:
+    """The CHANGELOG sections between the project's release and the latest one."""
+    if not drift.update_available:
+        return []
+    changelog = template_changelog(project, source, drift.latest)
+    if changelog is None:
+        return []
+    return changelog_sections(changelog, drift.current, drift.latest)
+
+
+# --- update --------------------------------------------------------------------------------------
+
+UPDATE_ARGS = ["update", "--trust", "--defaults", "--conflict", "inline"]
+_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.M)
+
+
+def git(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in ``project``; its output, or a :class:`DriftError` naming the command."""
+    done = subprocess.run(
+        ["git", *args], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise DriftError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def changed_files(project: Path) -> list[str]:
+    """Files ``git status`` shows as changed or new (untracked files one by one)."""
+    status = git(project, "status", "--porcelain", "-z", "--untracked-files=all")
+    entries = iter(status.split("\0"))
+    paths = []
+    for entry in entries:
+        if not entry:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":  # a rename or copy: its source path follows
+            next(entries, None)
+    return paths
+
+
+def conflicts(project: Path) -> list[str]:
+    """The changed files an update left conflict markers in, and its ``*.rej`` files."""
+    found = []
+    for path in changed_files(project):
+        file = project / path
+        if path.endswith(".rej"):
+            found.append(path)
+        elif file.is_file() and not file.is_symlink():
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            if _MARKER.search(text):
+                found.append(path)
+    return sorted(found)
+
+
+def require_clean(project: Path) -> None:
+    if git(project, "status", "--porcelain"):
+        raise DriftError("the work tree has changes; commit or stash them first")
+
+
+def update(project: Path, env: dict[str, str] | None = None) -> list[str]:
+    """``copier update`` in ``project`` (which must be clean); the files left in conflict."""
+    require_clean(project)
+    command = [*copier_command(), *UPDATE_ARGS]
+    if subprocess.run(command, cwd=project, env=env, check=False).returncode != 0:
+        raise DriftError(f"{shlex.join(command)} failed (see above)")
+    return conflicts(project)
+
+
+# --- pull requests -------------------------------------------------------------------------------
+
+BRANCH = "template-update"
+TRAILER = "Template-Update-Bot"  # marks the commits ``pr`` makes, and so the branches it may reset
+
+
+class Platform:
+    """Where pull requests live: the one request per branch, found, opened or edited."""
+
+    name = "platform"
+
+    def __init__(self, api: str, token: str) -> None:
+        self.api = api.rstrip("/")
+        self.token = token
+
+    def headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """One JSON call to the platform's REST API."""
+        data = None if payload is None else json.dumps(payload).encode()
+        call = urllib.request.Request(self.api + path, data=data, method=method)
+        for header, value in {**self.headers(), "Content-Type": "application/json"}.items():
+            call.add_header(header, value)
+        try:
+            with urllib.request.urlopen(call, timeout=30) as answer:
+                body = answer.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:500]
+            problem = f"{self.name} said {error.code} to {method} {path}: {detail}"
+            raise DriftError(problem) from error
+        except (urllib.error.URLError, TimeoutError) as error:
+            raise DriftError(f"{self.name} API at {self.api} is unreachable: {error}") from error
+        return json.loads(body) if body.strip() else None
+
+    def find(self, branch: str, base: str) -> str | None:
+        """The open request from ``branch`` into ``base``, by its number."""
+        raise NotImplementedError
+
+    def open(self, branch: str, base: str, title: str, body: str) -> str:
+        raise NotImplementedError
+
+    def edit(self, number: str, title: str, body: str) -> str:
+        raise NotImplementedError
+
+    def started(self, branch: str) -> None:
+        """Start what checks the new commit on ``branch`` (nothing by default)."""
+
+    def push_url(self) -> str:
+        return "origin"
+
+
+class GitHub(Platform):
+    """Pull requests through the REST API, with the workflow's ``GITHUB_TOKEN``."""
+
+    name = "GitHub"
+
+    def __init__(self, api: str, token: str, repository: str, workflow: str | None) -> None:
+        super().__init__(api, token)
+        self.repository = repository
+        self.workflow = workflow
+
+    @classmethod
+    def from_env(cls, workflow: str | None) -> GitHub:
+        token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        repository = os.environ.get("GITHUB_REPOSITORY")
+        if not token or not repository:
+            raise DriftError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set")
+        api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+        return cls(api, token, repository, workflow)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def find(self, branch: str, base: str) -> str | None:
+        owner = self.repository.split("/")[0]
+        query = urllib.parse.urlencode({"state": "open", "head": f"{owner}:{branch}", "base": base})
+        found = self.request("GET", f"/repos/{self.repository}/pulls?{query}")
+        return str(found[0]["number"]) if found else None
+
+    def open(self, branch: str, base: str, title: str, body: str) -> str:
+        payload = {"title": title, "head": branch, "base": base, "body": body}
+        opened = self.request("POST", f"/repos/{self.repository}/pulls", payload)
+        return str(opened["html_url"])
+
+    def edit(self, number: str, title: str, body: str) -> str:
+        payload = {"title": title, "body": body}
+        edited = self.request("PATCH", f"/repos/{self.repository}/pulls/{number}", payload)
+        return str(edited["html_url"])
+
+    def started(self, branch: str) -> None:
+        # Pushes made with GITHUB_TOKEN start no workflow; a dispatch does, and the pull request
+        # shows its checks.
+        if self.workflow:
+            path = f"/repos/{self.repository}/actions/workflows/{self.workflow}/dispatches"
+            self.request("POST", path, {"ref": branch})
+
+
+class GitLab(Platform):
+    """Merge requests through the REST API, with a project access token (the job token can
+    neither push nor open merge requests)."""
+
+    name = "GitLab"
+
+    def __init__(
+        self, api: str, token: str, project: str, server: str | None, path: str | None
+    ) -> None:
+        super().__init__(api, token)
+        self.project = urllib.parse.quote(project, safe="")
+        self.server = server
+        self.path = path
+
+    @classmethod
+    def from_env(cls) -> GitLab:
+        token = os.environ.get("TEMPLATE_UPDATE_TOKEN")
+        api = os.environ.get("CI_API_V4_URL")
+        project = os.environ.get("CI_PROJECT_ID")
+        if not token or not api or not project:
+            raise DriftError(
+                "TEMPLATE_UPDATE_TOKEN (a project access token), CI_API_V4_URL and "
+                "CI_PROJECT_ID must be set"
+            )
+        server = os.environ.get("CI_SERVER_URL")
+        return cls(api, token, project, server, os.environ.get("CI_PROJECT_PATH"))
+
+    def headers(self) -> dict[str, str]:
+        return {"PRIVATE-TOKEN": self.token}
+
+    def find(self, branch: str, base: str) -> str | None:
+        query = urllib.parse.urlencode(
+            {"state": "opened", "source_branch": branch, "target_branch": base}
+        )
+        found = self.request("GET", f"/projects/{self.project}/merge_requests?{query}")
+        return str(found[0]["iid"]) if found else None
+
+    def open(self, branch: str, base: str, title: str, body: str) -> str:
+        payload = {
+            "source_branch": branch, "target_branch": base, "title": title,
+            "description": body, "remove_source_branch": True,
+        }  # fmt: skip
+        opened = self.request("POST", f"/projects/{self.project}/merge_requests", payload)
+        return str(opened["web_url"])
+
+    def edit(self, number: str, title: str, body: str) -> str:
+        payload = {"title": title, "description": body}
+        path = f"/projects/{self.project}/merge_requests/{number}"
+        return str(self.request("PUT", path, payload)["web_url"])
+
+    def push_url(self) -> str:
+        if not self.server or not self.path:
+            return "origin"
+        scheme, _, host = self.server.partition("://")
+        return f"{scheme}://oauth2:{self.token}@{host}/{self.path}.git"
+
+
+def platform_from_env(workflow: str | None) -> Platform:
+    if os.environ.get("GITLAB_CI") == "true":
+        return GitLab.from_env()
+    return GitHub.from_env(workflow)
+
+
+def bot_identity(project: Path) -> dict[str, str]:
+    """Git settings naming who commits when git knows nobody (a CI runner): the CI's user on
+    GitLab, else the Actions bot. Empty when git has a user already."""
+    known = subprocess.run(
+        ["git", "config", "user.email"], cwd=project, capture_output=True, text=True, check=False
+    )
+    if known.stdout.strip():
+        return {}
+    name = os.environ.get("GITLAB_USER_NAME", "github-actions[bot]")
+    email = os.environ.get(
+        "GITLAB_USER_EMAIL", "41898282+github-actions[bot]@users.noreply.github.com"
+    )
+    return {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": name,
+        "GIT_CONFIG_KEY_1": "user.email",
+        "GIT_CONFIG_VALUE_1": email,
+    }
+
+
+def pull_request_body(
+    drift: Drift, source: str, sections: list[Section], conflicted: list[str]
+) -> str:
+    """What the update request says: the conflicts to resolve, then the template's changes."""
+    lines = [
+        f"Template release {drift.latest} is out; this project is on {drift.current}. This "
+        "branch holds what `make template-update` gives (`copier update --defaults --conflict "
+        f"inline`, template: {source}).",
+        "",
+        "## Conflicts",
+        "",
+    ]
+    if conflicted:
+        lines.append(
+            "Your edits and the template's changes meet in these files. Resolve the conflict "
+            "markers (`<<<<<<<` ... `>>>>>>>`) or apply the `*.rej` hunks, then push to this "
+            "branch:"
+        )
+        lines += ["", *(f"- `{path}`" for path in conflicted)]
+    else:
+        lines.append("None: the update applied cleanly.")
+    lines += ["", "## Template changes", *release_notes(drift, source, sections)]
+    lines += [
+        "",
+        "---",
+        "Opened by `scripts/template_update.py pr`. The next run replaces the branch while its "
+        "newest commit is the bot's; after you push to it, it is left alone.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def remote_tip(project: Path, remote: str, branch: str) -> str | None:
+    """The commit ``branch`` points to on ``remote``, fetched; ``None`` when it does not exist."""
+    listed = git(project, "ls-remote", remote, f"refs/heads/{branch}").split()
+    if not listed:
+        return None
+    git(project, "fetch", "--quiet", "--depth", "1", remote, f"refs/heads/{branch}")
+    return listed[0]
+
+
+def pull_request(project: Path, platform: Platform, base: str, branch: str = BRANCH) -> int:
+    """Open or refresh the update request when a newer release is out (see the module doc)."""
+    source = template_source(project)
+    drift = check(project)
+    if not drift.update_available:
+        print(f"The project is on the latest template release, {drift.latest}; nothing to do.")
+        return 0
+    remote = platform.push_url()
+    tip = remote_tip(project, remote, branch)
+    if tip is not None and TRAILER not in git(project, "log", "-1", "--format=%B", tip):
+        print(
+            f"Branch {branch} holds commits that are not the bot's; it is left alone. Merge or "
+            f"close its request, or delete the branch, for the next run to refresh it."
+        )
+        return 0
+    require_clean(project)  # what the finally clause below throws away is the update's alone
+    env = {**os.environ, **bot_identity(project)}
+    start = git(project, "rev-parse", "HEAD").strip()
+    start_branch = git(project, "branch", "--show-current").strip()
+    git(project, "checkout", "--quiet", "-B", branch)
+    try:
+        conflicted = update(project, env=env)
+        git(project, "add", "--all")
+        message = (
+            f"Update the template to {drift.latest}\n\n"
+            f"From {drift.current} to {drift.latest}: copier update --defaults --conflict inline."
+            + (f"\nConflicts: {', '.join(conflicted)}." if conflicted else "")
+            + f"\n\n{TRAILER}: {drift.latest}\n"
+        )
+        git(project, "commit", "--quiet", "--no-verify", "-m", message, env=env)
+        if tip is not None and not git(project, "diff", "--name-only", tip, "HEAD").strip():
+            print(f"Branch {branch} already holds this update.")
+        else:
+            lease = f"--force-with-lease=refs/heads/{branch}:{tip or ''}"
+            git(project, "push", "--quiet", lease, remote, f"HEAD:refs/heads/{branch}")
+            platform.started(branch)
+    finally:
+        git(project, "reset", "--quiet", "--hard")
+        git(project, "clean", "--quiet", "--force", "-d")
+        git(project, "checkout", "--quiet", start_branch or start)
+    title = f"Update the template to {drift.latest}"
+    body = pull_request_body(drift, source, release_sections(project, source, drift), conflicted)
+    number = platform.find(branch, base)
+    url = platform.edit(number, title, body) if number else platform.open(branch, base, title, body)
+    noun = "file" if len(conflicted) == 1 else "files"
+    print(f"{title}: {url}" + (f" ({len(conflicted)} {noun} with conflicts)" if conflicted else ""))
+    return 0
+
+
+def default_base(project: Path) -> str:
+    """The branch the update starts from: the CI's branch, else the checked-out one."""
+    for name in ("GITHUB_REF_NAME", "CI_COMMIT_BRANCH"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return git(project, "rev-parse", "--abbrev-ref", "HEAD").strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["check"])
+    parser.add_argument("action", choices=["check", "update", "pr"])
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument(
-        "--outdated-status", type=int, default=0, help="exit status when a release is newer"
+        "--outdated-status", type=int, default=0, help="check: exit status when a release is newer"
+    )
+    parser.add_argument("--base", help="pr: the branch to update (default: the current one)")
+    parser.add_argument(
+        "--dispatch", metavar="WORKFLOW", help="pr, GitHub: a workflow file to start on the branch"
     )
     args = parser.parse_args(argv)
     try:
+        if args.action == "update":
+            update(args.project)
+            return 0
+        if args.action == "pr":
+            platform = platform_from_env(args.dispatch)
+            return pull_request(args.project, platform, args.base or default_base(args.project))
         source = template_source(args.project)
         drift = check(args.project)
     except DriftError as error:
-        print(f"template check: {error}", file=sys.stderr)
+        print(f"template {args.action}: {error}", file=sys.stderr)
         return 1
-    sections: list[Section] = []
-    if drift.update_available:
-        changelog = template_changelog(args.project, source, drift.latest)
-        if changelog is not None:
-            sections = changelog_sections(changelog, drift.current, drift.latest)
-    announce(drift, report(drift, source, sections))
+    announce(drift, report(drift, source, release_sections(args.project, source, drift)))
     return args.outdated_status if drift.update_available else 0
 
 
