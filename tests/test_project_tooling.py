@@ -70,6 +70,37 @@ def test_template_update_refuses_a_dirty_work_tree(project: Path) -> None:
     assert git(project, "log", "--oneline").count("\n") == 1  # nothing was updated or committed
 
 
+def test_template_update_leaves_a_project_on_the_latest_release_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    template, _, upcoming = build_history(tmp_path / "template")
+    project = render(tmp_path / "project", template=template, ref=f"v{upcoming}")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "generate")
+    calls = tmp_path / "copier-calls.log"
+    copier_cli = tmp_path / "copier"  # Copier, noting each command it is given
+    copier_cli.write_text(
+        f'#!/bin/sh\necho "$1" >> {calls}\nexec {sys.executable} -m copier "$@"\n'
+    )
+    copier_cli.chmod(0o755)
+
+    result = make(project, "template-update", f"COPIER={copier_cli}")
+    assert result.returncode == 0, result.stderr
+    assert f"on the latest template release, {upcoming}: no update." in result.stdout
+    assert calls.read_text().split() == ["check-update"]  # no update ran, so no checks either
+    assert git(project, "status", "--porcelain") == ""
+
+    # What it skips changes nothing: Copier's own update of the project to its release.
+    script = [sys.executable, "scripts/template_update.py", "update", "--force"]
+    env = {**os.environ, "COPIER": str(copier_cli)}
+    forced = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True)
+    assert forced.returncode == 0, forced.stderr
+    assert calls.read_text().split() == ["check-update", "update"]
+    assert git(project, "status", "--porcelain") == ""
+
+
 def test_template_check_reports_a_newer_release_without_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,8 +8,9 @@ stage of ``copier update``:
 - ``after``: after the update is applied, to move or fix files in the project.
 
 Every migration must be idempotent: running it twice, or on a project that never needed it,
-changes nothing the second time. Copier runs ``run.py`` for both stages on every update;
-:func:`pending` picks the migrations between the two versions.
+changes nothing the second time. Copier runs ``run.py`` for both stages on every update (but one
+from a release to itself, for which :func:`pending` is always empty); :func:`pending` picks the
+migrations between the two versions.
 """
 
 from __future__ import annotations

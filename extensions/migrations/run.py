@@ -1,4 +1,5 @@
-"""Entry point Copier runs for ``_migrations`` (both stages, on every update).
+"""Entry point Copier runs for ``_migrations`` (both stages of every update, except from a
+release to itself, when none can be due: see copier.yml).
 
 Copier passes the stage and both template versions as environment variables (``STAGE``,
 ``VERSION_PEP440_FROM``, ``VERSION_PEP440_TO``) and runs this script in the project folder.

@@ -8,7 +8,7 @@
   newer release is not an error: the exit status is 0 unless ``--outdated-status N`` asks for
   another one (GitLab shows an allowed failure with that status as a warning).
 - ``update`` (``make template-update``) runs ``copier update`` on a clean work tree, leaving
-  conflict markers inline.
+  conflict markers inline; on a project already on the latest release it does nothing.
 - ``pr`` (the scheduled template-update workflow) does nothing when the project is current.
   Otherwise it runs the same update on a fresh ``template-update`` branch, commits the result,
   conflict markers included, pushes it and opens, or refreshes, one pull request (GitHub) or merge
@@ -260,9 +260,23 @@ def require_clean(project: Path) -> None:
         raise DriftError("the work tree has changes; commit or stash them first")
 
 
-def update(project: Path, env: dict[str, str] | None = None) -> list[str]:
-    """``copier update`` in ``project`` (which must be clean); the files left in conflict."""
+def update(project: Path, env: dict[str, str] | None = None, force: bool = False) -> list[str]:
+    """``copier update`` in ``project`` (which must be clean); the files left in conflict.
+
+    Unless ``force``, a project that ``copier check-update`` finds on the latest release is left
+    as it is: Copier would render the template three times to change nothing (rendering is
+    reproducible, no migration falls between a release and itself, and the template's tasks run
+    on copies only). When the check cannot tell, the update runs.
+    """
     require_clean(project)
+    if not force:
+        try:
+            drift = check(project)
+        except DriftError:
+            drift = None
+        if drift is not None and not drift.update_available:
+            print(f"The project is on the latest template release, {drift.latest}: no update.")
+            return []
     command = [*copier_command(), *UPDATE_ARGS]
     if subprocess.run(command, cwd=project, env=env, check=False).returncode != 0:
         raise DriftError(f"{shlex.join(command)} failed (see above)")
@@ -516,7 +530,7 @@ def pull_request(project: Path, platform: Platform, base: str, branch: str = BRA
     start_branch = git(project, "branch", "--show-current").strip()
     git(project, "checkout", "--quiet", "-B", branch)
     try:
-        conflicted = update(project, env=env)
+        conflicted = update(project, env=env, force=True)  # checked above
         git(project, "add", "--all")
         message = (
             f"Update the template to {drift.latest}\n\n"
@@ -559,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--outdated-status", type=int, default=0, help="check: exit status when a release is newer"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="update: run copier update even when current"
+    )
     parser.add_argument("--base", help="pr: the branch to update (default: the current one)")
     parser.add_argument(
         "--dispatch", metavar="WORKFLOW", help="pr, GitHub: a workflow file to start on the branch"
@@ -566,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.action == "update":
-            update(args.project)
+            update(args.project, force=args.force)
             return 0
         if args.action == "pr":
             platform = platform_from_env(args.dispatch)
