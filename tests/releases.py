@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from extensions.releases import Release
 from extensions.releases import recorded_releases as changelog_releases
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import TEMPLATE_ROOT, render
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",
@@ -93,3 +93,13 @@ def later_release(template: Path, version: str = LATER, section: str = LATER_SEC
     changelog.write_text(text[:first] + section + text[first:], encoding="utf-8")
     git(template, "commit", "--quiet", "--all", "-m", f"release {version}")
     git(template, "tag", f"v{version}")
+
+
+def project_on_newest_release(folder: Path) -> tuple[Path, Path, str]:
+    """A release-history clone of the template in ``folder``, and a project generated from its
+    newest release and committed. Returns the clone, the project and that release's version."""
+    template, _, newest = build_history(folder / "template")
+    project = render(folder / "project", template=template, ref=f"v{newest}")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "generate")
+    return template, project, newest

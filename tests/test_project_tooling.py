@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import generated_module, render
-from tests.releases import GIT_IDENTITY, LATER, LATER_SECTION, build_history, git, later_release
+from tests.releases import (
+    GIT_IDENTITY,
+    LATER,
+    LATER_SECTION,
+    git,
+    later_release,
+    project_on_newest_release,
+)
 
 
 def make(
@@ -70,15 +77,18 @@ def test_template_update_refuses_a_dirty_work_tree(project: Path) -> None:
     assert git(project, "log", "--oneline").count("\n") == 1  # nothing was updated or committed
 
 
-def test_template_update_leaves_a_project_on_the_latest_release_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, str]:
+    """A template clone with its release history, and a project on its newest release."""
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
-    template, _, upcoming = build_history(tmp_path / "template")
-    project = render(tmp_path / "project", template=template, ref=f"v{upcoming}")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "generate")
+    return project_on_newest_release(tmp_path)
+
+
+def test_template_update_leaves_a_project_on_the_latest_release_alone(
+    tmp_path: Path, released: tuple[Path, Path, str]
+) -> None:
+    _, project, upcoming = released
     calls = tmp_path / "copier-calls.log"
     copier_cli = tmp_path / "copier"  # Copier, noting each command it is given
     copier_cli.write_text(
@@ -102,15 +112,9 @@ def test_template_update_leaves_a_project_on_the_latest_release_alone(
 
 
 def test_template_check_reports_a_newer_release_without_failing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, released: tuple[Path, Path, str]
 ) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    template, _, upcoming = build_history(tmp_path / "template")
-    project = tmp_path / "project"
-    render(project, template=template, ref=f"v{upcoming}")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "generate")
+    template, project, upcoming = released
     copier_cli = f"COPIER={sys.executable} -m copier"
     summary = tmp_path / "summary.md"
     env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import generated_module, render
-from tests.releases import GIT_IDENTITY, LATER, build_history, git, later_release
+from tests.releases import GIT_IDENTITY, LATER, git, later_release, project_on_newest_release
 
 TOKEN = "platform-token"
 REPOSITORY = "acme/service"
@@ -164,10 +164,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
     bare ``origin``."""
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
-    template, _, upcoming = build_history(tmp_path / "template")
-    project = render(tmp_path / "project", template=template, ref=f"v{upcoming}")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "generate")
+    template, project, _ = project_on_newest_release(tmp_path)
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "--quiet", "--bare", str(origin))
     git(project, "remote", "add", "origin", str(origin))
