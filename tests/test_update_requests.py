@@ -87,6 +87,8 @@ class FakeGitLab:
             found = [
                 request for request in self.requests.values()
                 if request["source_branch"] == call.query["source_branch"][0]
+                and request["target_branch"] == call.query["target_branch"][0]
+                and call.query["state"] == ["opened"]
             ]  # fmt: skip
             return 200, found
         if call.method == "POST" and call.path == listing:
@@ -173,7 +175,9 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
     return Setup(template, project, origin, base)
 
 
-def open_requests(setup: Setup, platform: FakeGitHub) -> subprocess.CompletedProcess[str]:
+def open_requests(
+    setup: Setup, platform: FakeGitHub, **variables: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         key: value for key, value in os.environ.items()
         if not key.startswith(("GITHUB_", "GITLAB_", "CI_"))
@@ -183,6 +187,7 @@ def open_requests(setup: Setup, platform: FakeGitHub) -> subprocess.CompletedPro
         "GITHUB_TOKEN": TOKEN,
         "GITHUB_REPOSITORY": REPOSITORY,
         "GITHUB_API_URL": platform.url,
+        **variables,
     }
     command = [sys.executable, "scripts/template_update.py", "pr", "--dispatch", "ci.yml"]
     return subprocess.run(command, cwd=setup.project, env=env, capture_output=True, text=True)
@@ -279,24 +284,75 @@ def test_a_conflicting_edit_is_committed_with_markers_and_listed(
     assert "(1 file with conflicts)" in result.stdout
 
 
-def test_a_branch_someone_pushed_to_is_left_alone(setup: Setup, github: FakeGitHub) -> None:
+def test_a_branch_someone_fixed_is_left_alone_while_its_request_is_open(
+    setup: Setup, github: FakeGitHub
+) -> None:
     later_release(setup.template)
     assert open_requests(setup, github).returncode == 0
     work = setup.project.parent / "work"
     git(setup.project.parent, "clone", "--quiet", "--branch", BRANCH, str(setup.origin), str(work))
     (work / "NOTES.md").write_text("resolved by hand\n")
     git(work, "add", "NOTES.md")
-    git(work, "commit", "--quiet", "-m", "a fix of our own")
-    git(work, "push", "--quiet", "origin", BRANCH)
-    pushed = remote_branch(setup)
+    git(work, "commit", "--quiet", "--amend", "--no-edit")  # the bot's message, not its tree
+    git(work, "push", "--quiet", "--force", "origin", BRANCH)
+    fixed = remote_branch(setup)
     later_release(setup.template, "99.1.0", "## 99.1.0 - 2026-12-31\n\n- Even later.\n\n")
-    calls = len(github.calls)
+    calls = [call.method for call in github.calls]
 
     result = open_requests(setup, github)
     assert result.returncode == 0, result.stderr
     assert "left alone" in result.stdout
-    assert remote_branch(setup) == pushed
-    assert len(github.calls) == calls
+    assert remote_branch(setup) == fixed
+    assert [call.method for call in github.calls] == [*calls, "GET"]  # looked, changed nothing
+
+    github.pulls[1]["state"] = "closed"  # merged: the branch is free again
+    again = open_requests(setup, github)
+    assert again.returncode == 0, again.stderr
+    assert "_commit: v99.1.0" in shown(setup, ".copier-answers.yml")
+    assert "NOTES.md" not in git(setup.origin, "ls-tree", "--name-only", BRANCH)
+    assert github.pulls[2]["title"] == "Update the template to 99.1.0"
+
+
+def test_workflow_changes_wait_for_a_token_that_may_push_them(
+    setup: Setup, github: FakeGitHub
+) -> None:
+    ci = setup.template / "template" / "{% if ci_provider == 'github' %}.github{% endif %}"
+    ci = ci / "workflows" / "ci.yml.jinja"
+    ci.write_text(ci.read_text().replace("name: CI\n", "name: Checks\n"))
+    later_release(setup.template)
+    base_ci = (setup.project / ".github/workflows/ci.yml").read_text()
+
+    held = open_requests(setup, github)
+    assert held.returncode == 0, held.stderr
+    assert shown(setup, ".github/workflows/ci.yml") == base_ci  # GITHUB_TOKEN may not push it
+    assert f"_commit: v{LATER}" in shown(setup, ".copier-answers.yml")
+    body = github.pulls[1]["body"]
+    assert "## Workflow changes to apply by hand" in body
+    assert "- `.github/workflows/ci.yml`" in body
+    patch = body.split("```diff\n", 1)[1].split("\n```", 1)[0] + "\n"
+    work = setup.project.parent / "work"
+    git(setup.project.parent, "clone", "--quiet", "--branch", BRANCH, str(setup.origin), str(work))
+    applied = subprocess.run(["git", "apply"], cwd=work, input=patch, text=True, check=False)
+    assert applied.returncode == 0
+    assert "name: Checks\n" in (work / ".github/workflows/ci.yml").read_text()
+
+    pushed = open_requests(setup, github, TEMPLATE_UPDATE_TOKEN="workflow-scope-token")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "name: Checks\n" in shown(setup, ".github/workflows/ci.yml")
+    assert "Workflow changes" not in github.pulls[1]["body"]
+    assert list(github.pulls) == [1]
+
+
+def test_a_dirty_work_tree_is_refused_and_kept(setup: Setup, github: FakeGitHub) -> None:
+    later_release(setup.template)
+    git(setup.project, "config", "status.showUntrackedFiles", "no")  # git status hides it
+    scratch = setup.project / "scratch.txt"
+    scratch.write_text("work in progress\n")
+    result = open_requests(setup, github)
+    assert result.returncode == 1
+    assert "commit or stash them first" in result.stderr
+    assert scratch.read_text() == "work in progress\n"
+    assert remote_branch(setup) is None
 
 
 def test_platform_errors_are_reported_without_touching_the_project(
@@ -331,3 +387,7 @@ def test_gitlab_merge_requests_are_opened_then_edited(tmp_path: Path, gitlab: Fa
     with pytest.raises(updates.DriftError, match="GitLab said 401"):
         wrong.find(BRANCH, "main")
     assert wrong.push_url() == "origin"
+    said = f"fatal: could not read from 'https://oauth2:{TOKEN}@gitlab.example/group/service.git'"
+    assert updates.redact(said) == (
+        "fatal: could not read from 'https://gitlab.example/group/service.git'"
+    )  # what git says reaches the job log without the token

@@ -66,6 +66,7 @@ class Section:
 
 
 def copier_command() -> list[str]:
+    """The Copier command, from ``COPIER``."""
     return shlex.split(os.environ.get("COPIER", DEFAULT_COPIER))
 
 
@@ -212,6 +213,12 @@ def release_sections(project: Path, source: str, drift: Drift) -> list[Section]:
 
 UPDATE_ARGS = ["update", "--trust", "--defaults", "--conflict", "inline"]
 _MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.M)
+_CREDENTIALS = re.compile(r"://[^/@\s]+@")  # a token in a remote's URL, kept out of the logs
+
+
+def redact(text: str) -> str:
+    """``text`` without the credentials of any URL in it."""
+    return _CREDENTIALS.sub("://", text)
 
 
 def git(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -220,7 +227,8 @@ def git(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
         ["git", *args], cwd=project, env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise DriftError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+        said = redact(done.stderr.strip() or done.stdout.strip())
+        raise DriftError(f"git {args[0]} failed: {said}")
     return done.stdout
 
 
@@ -256,7 +264,8 @@ def conflicts(project: Path) -> list[str]:
 
 
 def require_clean(project: Path) -> None:
-    if git(project, "status", "--porcelain"):
+    """Refuse a work tree with changes or untracked files: an update must be undoable."""
+    if git(project, "status", "--porcelain", "--untracked-files=all"):
         raise DriftError("the work tree has changes; commit or stash them first")
 
 
@@ -286,7 +295,10 @@ def update(project: Path, env: dict[str, str] | None = None, force: bool = False
 # --- pull requests -------------------------------------------------------------------------------
 
 BRANCH = "template-update"
-TRAILER = "Template-Update-Bot"  # marks the commits ``pr`` makes, and so the branches it may reset
+TRAILER = "Template-Update-Bot"  # "<release> <tree>": a commit ``pr`` made, as it made it
+WORKFLOWS = ".github/workflows/"
+BODY_LIMIT = 60_000  # GitHub refuses a description of more than 65,536 characters
+TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "TEMPLATE_UPDATE_TOKEN", "CI_JOB_TOKEN")
 
 
 class Platform:
@@ -298,7 +310,11 @@ class Platform:
         self.api = api.rstrip("/")
         self.token = token
 
+    holds_workflows = False
+    """Whether pushes with this platform's token may not change ``.github/workflows/``."""
+
     def headers(self) -> dict[str, str]:
+        """The authentication headers of every call."""
         raise NotImplementedError
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -323,15 +339,18 @@ class Platform:
         raise NotImplementedError
 
     def open(self, branch: str, base: str, title: str, body: str) -> str:
+        """Open a request from ``branch`` into ``base``; its web address."""
         raise NotImplementedError
 
     def edit(self, number: str, title: str, body: str) -> str:
+        """Give request ``number`` a new title and description; its web address."""
         raise NotImplementedError
 
     def started(self, branch: str) -> None:
         """Start what checks the new commit on ``branch`` (nothing by default)."""
 
     def push_url(self) -> str:
+        """Where the branch is pushed: a remote's name or a URL."""
         return "origin"
 
 
@@ -340,10 +359,15 @@ class GitHub(Platform):
 
     name = "GitHub"
 
-    def __init__(self, api: str, token: str, repository: str, workflow: str | None) -> None:
+    def __init__(
+        self, api: str, token: str, repository: str, workflow: str | None, holds: bool = True
+    ) -> None:
         super().__init__(api, token)
         self.repository = repository
         self.workflow = workflow
+        # GITHUB_TOKEN can push no change to a workflow; a token with the workflow scope (a
+        # TEMPLATE_UPDATE_TOKEN secret the checkout pushes with) can.
+        self.holds_workflows = holds
 
     @classmethod
     def from_env(cls, workflow: str | None) -> GitHub:
@@ -352,7 +376,8 @@ class GitHub(Platform):
         if not token or not repository:
             raise DriftError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set")
         api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-        return cls(api, token, repository, workflow)
+        holds = not os.environ.get("TEMPLATE_UPDATE_TOKEN")
+        return cls(api, token, repository, workflow, holds)
 
     def headers(self) -> dict[str, str]:
         return {
@@ -443,24 +468,27 @@ class GitLab(Platform):
 
 
 def platform_from_env(workflow: str | None) -> Platform:
+    """GitLab in a GitLab CI job, else GitHub; configured from the CI's variables."""
     if os.environ.get("GITLAB_CI") == "true":
         return GitLab.from_env()
     return GitHub.from_env(workflow)
 
 
-def bot_identity(project: Path) -> dict[str, str]:
-    """Git settings naming who commits when git knows nobody (a CI runner): the CI's user on
-    GitLab, else the Actions bot. Empty when git has a user already."""
+def update_env(project: Path) -> dict[str, str]:
+    """The environment of the update: no platform token (the template's code runs in it), and
+    a git user when git knows nobody (a CI runner): the CI's user on GitLab, else the Actions
+    bot."""
+    env = {key: value for key, value in os.environ.items() if key not in TOKENS}
     known = subprocess.run(
         ["git", "config", "user.email"], cwd=project, capture_output=True, text=True, check=False
     )
     if known.stdout.strip():
-        return {}
+        return env
     name = os.environ.get("GITLAB_USER_NAME", "github-actions[bot]")
     email = os.environ.get(
         "GITLAB_USER_EMAIL", "41898282+github-actions[bot]@users.noreply.github.com"
     )
-    return {
+    return env | {
         "GIT_CONFIG_COUNT": "2",
         "GIT_CONFIG_KEY_0": "user.name",
         "GIT_CONFIG_VALUE_0": name,
@@ -469,10 +497,47 @@ def bot_identity(project: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Held:
+    """Workflow files the update changed but the platform's token may not push."""
+
+    paths: list[str]
+    patch: str
+
+
+def hold_back_workflows(project: Path) -> Held:
+    """Undo the update's changes to ``.github/workflows/``; what they were, as a patch."""
+    paths = [path for path in changed_files(project) if path.startswith(WORKFLOWS)]
+    if not paths:
+        return Held([], "")
+    git(project, "add", "--all", "--", *paths)
+    patch = git(project, "diff", "--cached", "--binary", "--", *paths)
+    git(project, "reset", "--quiet", "--", *paths)
+    for path in paths:
+        known = subprocess.run(
+            ["git", "cat-file", "-e", f"HEAD:{path}"], cwd=project, capture_output=True
+        )
+        if known.returncode == 0:
+            git(project, "checkout", "--quiet", "HEAD", "--", path)
+        else:
+            (project / path).unlink()
+    return Held(paths, patch)
+
+
+def is_bots(project: Path, commit: str) -> bool:
+    """Whether ``commit`` is one ``pr`` made, unchanged: its trailer names its own tree (an
+    amended or rebased commit keeps the trailer but not the tree)."""
+    message = git(project, "log", "-1", "--format=%B", commit)
+    recorded = re.findall(rf"^{TRAILER}: \S+ ([0-9a-f]+)$", message, re.M)
+    tree = git(project, "rev-parse", commit + "^{tree}").strip()
+    return bool(recorded) and recorded[-1] == tree
+
+
 def pull_request_body(
-    drift: Drift, source: str, sections: list[Section], conflicted: list[str]
+    drift: Drift, source: str, sections: list[Section], conflicted: list[str], held: Held
 ) -> str:
-    """What the update request says: the conflicts to resolve, then the template's changes."""
+    """What the update request says: the conflicts to resolve, the workflow changes to apply
+    by hand, then the template's changes. Kept under the platforms' size limit."""
     lines = [
         f"Template release {drift.latest} is out; this project is on {drift.current}. This "
         "branch holds what `make template-update` gives (`copier update --defaults --conflict "
@@ -484,18 +549,36 @@ def pull_request_body(
     if conflicted:
         lines.append(
             "Your edits and the template's changes meet in these files. Resolve the conflict "
-            "markers (`<<<<<<<` ... `>>>>>>>`) or apply the `*.rej` hunks, then push to this "
-            "branch:"
+            "markers (`<<<<<<<` ... `>>>>>>>`) or apply the `*.rej` hunks, then push a new "
+            "commit to this branch:"
         )
         lines += ["", *(f"- `{path}`" for path in conflicted)]
     else:
         lines.append("None: the update applied cleanly.")
-    lines += ["", "## Template changes", *release_notes(drift, source, sections)]
+    if held.paths:
+        lines += [
+            "",
+            "## Workflow changes to apply by hand",
+            "",
+            "The workflow's own token may not push changes to `.github/workflows/`, so these are "
+            "not on this branch. Apply the patch below to it (`git apply`, then commit), or let "
+            "the bot push them with a `TEMPLATE_UPDATE_TOKEN` secret (docs/updating.md):",
+            "",
+            *(f"- `{path}`" for path in held.paths),
+        ]
+        if len(held.patch) < BODY_LIMIT // 2:
+            lines += ["", "```diff", held.patch.rstrip("\n"), "```"]
+        else:
+            lines += ["", "(The patch is too long to show: run `make template-update` locally.)"]
+    notes = release_notes(drift, source, sections)
+    if sum(len(line) + 1 for line in lines + notes) > BODY_LIMIT:
+        notes = ["", f"(Too long to show here: read the template's CHANGELOG, {source}.)"]
+    lines += ["", "## Template changes", *notes]
     lines += [
         "",
         "---",
-        "Opened by `scripts/template_update.py pr`. The next run replaces the branch while its "
-        "newest commit is the bot's; after you push to it, it is left alone.",
+        "Opened by `scripts/template_update.py pr`. Later runs refresh this branch while its "
+        "newest commit is the bot's, and leave it alone once you push to it.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -505,56 +588,73 @@ def remote_tip(project: Path, remote: str, branch: str) -> str | None:
     listed = git(project, "ls-remote", remote, f"refs/heads/{branch}").split()
     if not listed:
         return None
-    git(project, "fetch", "--quiet", "--depth", "1", remote, f"refs/heads/{branch}")
+    shallow = git(project, "rev-parse", "--is-shallow-repository").strip() == "true"
+    depth = ["--depth", "1"] if shallow else []  # never make a full clone shallow
+    git(project, "fetch", "--quiet", *depth, remote, f"refs/heads/{branch}")
     return listed[0]
 
 
 def pull_request(project: Path, platform: Platform, base: str, branch: str = BRANCH) -> int:
     """Open or refresh the update request when a newer release is out (see the module doc)."""
+    if base == branch:
+        raise DriftError(f"the update cannot start from its own branch, {branch}")
     source = template_source(project)
     drift = check(project)
     if not drift.update_available:
         print(f"The project is on the latest template release, {drift.latest}; nothing to do.")
         return 0
+    require_clean(project)  # what the finally clause below throws away is the update's alone
     remote = platform.push_url()
     tip = remote_tip(project, remote, branch)
-    if tip is not None and TRAILER not in git(project, "log", "-1", "--format=%B", tip):
+    number = platform.find(branch, base)
+    if tip is not None and number is not None and not is_bots(project, tip):
         print(
-            f"Branch {branch} holds commits that are not the bot's; it is left alone. Merge or "
-            f"close its request, or delete the branch, for the next run to refresh it."
+            f"Branch {branch} holds commits that are not the bot's and its request is open; "
+            "it is left alone. Merge the request, or delete the branch, for the next run to "
+            "propose this release."
         )
         return 0
-    require_clean(project)  # what the finally clause below throws away is the update's alone
-    env = {**os.environ, **bot_identity(project)}
-    start = git(project, "rev-parse", "HEAD").strip()
-    start_branch = git(project, "branch", "--show-current").strip()
-    git(project, "checkout", "--quiet", "-B", branch)
+    start = (
+        git(project, "branch", "--show-current").strip()
+        or git(project, "rev-parse", "HEAD").strip()
+    )
+    git(project, "checkout", "--quiet", "--detach")
+    pushed = False
     try:
-        conflicted = update(project, env=env, force=True)  # checked above
+        conflicted = update(project, env=update_env(project), force=True)  # checked above
+        held = hold_back_workflows(project) if platform.holds_workflows else Held([], "")
+        conflicted = [path for path in conflicted if path not in held.paths]
         git(project, "add", "--all")
+        tree = git(project, "write-tree").strip()
         message = (
             f"Update the template to {drift.latest}\n\n"
             f"From {drift.current} to {drift.latest}: copier update --defaults --conflict inline."
             + (f"\nConflicts: {', '.join(conflicted)}." if conflicted else "")
-            + f"\n\n{TRAILER}: {drift.latest}\n"
+            + (f"\nHeld back: {', '.join(held.paths)}." if held.paths else "")
+            + f"\n\n{TRAILER}: {drift.latest} {tree}\n"
         )
-        git(project, "commit", "--quiet", "--no-verify", "-m", message, env=env)
-        if tip is not None and not git(project, "diff", "--name-only", tip, "HEAD").strip():
+        git(project, "commit", "--quiet", "--no-verify", "-m", message, env=update_env(project))
+        if tip is not None and git(project, "rev-parse", tip + "^{tree}").strip() == tree:
             print(f"Branch {branch} already holds this update.")
         else:
             lease = f"--force-with-lease=refs/heads/{branch}:{tip or ''}"
             git(project, "push", "--quiet", lease, remote, f"HEAD:refs/heads/{branch}")
-            platform.started(branch)
+            pushed = True
     finally:
         git(project, "reset", "--quiet", "--hard")
         git(project, "clean", "--quiet", "--force", "-d")
-        git(project, "checkout", "--quiet", start_branch or start)
+        git(project, "checkout", "--quiet", start)
     title = f"Update the template to {drift.latest}"
-    body = pull_request_body(drift, source, release_sections(project, source, drift), conflicted)
-    number = platform.find(branch, base)
+    sections = release_sections(project, source, drift)
+    body = pull_request_body(drift, source, sections, conflicted, held)
     url = platform.edit(number, title, body) if number else platform.open(branch, base, title, body)
     noun = "file" if len(conflicted) == 1 else "files"
     print(f"{title}: {url}" + (f" ({len(conflicted)} {noun} with conflicts)" if conflicted else ""))
+    if pushed:
+        try:
+            platform.started(branch)
+        except DriftError as error:  # the request stands; its checks can be started by hand
+            print(f"template pr: the checks did not start: {error}", file=sys.stderr)
     return 0
 
 
@@ -563,10 +663,14 @@ def default_base(project: Path) -> str:
     for name in ("GITHUB_REF_NAME", "CI_COMMIT_BRANCH"):
         if os.environ.get(name):
             return os.environ[name]
-    return git(project, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    current = git(project, "branch", "--show-current").strip()
+    if not current:
+        raise DriftError("HEAD is detached: name the branch to update with --base")
+    return current
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; its exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["check", "update", "pr"])
     parser.add_argument("--project", type=Path, default=Path.cwd())
