@@ -367,6 +367,34 @@ def test_platform_errors_are_reported_without_touching_the_project(
     assert_left_as_it_was(setup, head)
 
 
+def test_a_gitlab_schedule_opens_a_merge_request_from_a_detached_checkout(
+    setup: Setup, gitlab: FakeGitLab
+) -> None:
+    git(setup.project, "checkout", "--quiet", "--detach")  # as GitLab's runner checks out
+    later_release(setup.template)
+    env = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("GITHUB_", "GITLAB_", "CI_"))
+    }  # fmt: skip
+    env |= {
+        "COPIER": f"{sys.executable} -m copier",
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": f"{gitlab.url}/api/v4",
+        "CI_PROJECT_ID": "group/service",
+        "CI_COMMIT_BRANCH": setup.base,
+        "TEMPLATE_UPDATE_TOKEN": TOKEN,
+    }
+    command = [sys.executable, "scripts/template_update.py", "pr"]
+    result = subprocess.run(command, cwd=setup.project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"_commit: v{LATER}" in shown(setup, ".copier-answers.yml")
+    [request] = gitlab.requests.values()
+    assert (request["source_branch"], request["target_branch"]) == (BRANCH, setup.base)
+    assert "None: the update applied cleanly." in request["description"]
+    assert git(setup.project, "branch", "--show-current").strip() == ""  # detached, as it was
+    assert git(setup.project, "status", "--porcelain") == ""
+
+
 def test_gitlab_merge_requests_are_opened_then_edited(tmp_path: Path, gitlab: FakeGitLab) -> None:
     project = render(tmp_path / "project", ci_provider="gitlab")
     updates = generated_module(project, "template_update", "scripts")
