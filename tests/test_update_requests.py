@@ -40,6 +40,7 @@ class FakeGitHub:
 
     url: str = ""
     token: str = TOKEN
+    fail_dispatch: bool = False
     calls: list[Call] = field(default_factory=list)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -51,8 +52,8 @@ class FakeGitHub:
             owner, _, branch = call.query["head"][0].partition(":")
             found = [
                 pull for pull in self.pulls.values()
-                if pull["state"] == "open" and pull["head"] == branch and owner == "acme"
-                and pull["base"] == call.query["base"][0]
+                if pull["state"] == call.query["state"][0] and pull["head"] == branch
+                and owner == "acme"
             ]  # fmt: skip
             return 200, found
         if call.method == "POST" and call.path == pulls:
@@ -67,7 +68,7 @@ class FakeGitHub:
             pull.update(call.payload)
             return 200, pull
         if call.method == "POST" and call.path.endswith("/dispatches"):
-            return 204, None
+            return (500, {"message": "Server Error"}) if self.fail_dispatch else (204, None)
         return 404, {"message": "Not Found"}
 
 
@@ -87,7 +88,6 @@ class FakeGitLab:
             found = [
                 request for request in self.requests.values()
                 if request["source_branch"] == call.query["source_branch"][0]
-                and request["target_branch"] == call.query["target_branch"][0]
                 and call.query["state"] == ["opened"]
             ]  # fmt: skip
             return 200, found
@@ -175,22 +175,29 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
     return Setup(template, project, origin, base)
 
 
-def open_requests(
-    setup: Setup, platform: FakeGitHub, **variables: str
+def run_pr(
+    setup: Setup, variables: dict[str, str], *options: str
 ) -> subprocess.CompletedProcess[str]:
+    """``scripts/template_update.py pr`` in the project, with the CI ``variables`` alone."""
     env = {
         key: value for key, value in os.environ.items()
         if not key.startswith(("GITHUB_", "GITLAB_", "CI_"))
     }  # fmt: skip
-    env |= {
-        "COPIER": f"{sys.executable} -m copier",
+    env |= {"COPIER": f"{sys.executable} -m copier", **variables}
+    command = [sys.executable, "scripts/template_update.py", "pr", *options]
+    return subprocess.run(command, cwd=setup.project, env=env, capture_output=True, text=True)
+
+
+def open_requests(
+    setup: Setup, platform: FakeGitHub, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """The pr command as the GitHub workflow runs it."""
+    github = {
         "GITHUB_TOKEN": TOKEN,
         "GITHUB_REPOSITORY": REPOSITORY,
         "GITHUB_API_URL": platform.url,
-        **variables,
     }
-    command = [sys.executable, "scripts/template_update.py", "pr", "--dispatch", "ci.yml"]
-    return subprocess.run(command, cwd=setup.project, env=env, capture_output=True, text=True)
+    return run_pr(setup, github | variables, "--dispatch", "ci.yml")
 
 
 def remote_branch(setup: Setup) -> str | None:
@@ -270,9 +277,11 @@ def test_a_conflicting_edit_is_committed_with_markers_and_listed(
     theirs = setup.template / "template" / makefile
     theirs.write_text(theirs.read_text().replace("## list the targets", "## list every target"))
     later_release(setup.template)
+    github.fail_dispatch = True
 
     result = open_requests(setup, github)
     assert result.returncode == 0, result.stderr
+    assert "the checks did not start: GitHub said 500" in result.stderr  # the request stands
     committed = shown(setup, "Makefile")
     assert "<<<<<<<" in committed
     assert "show what make can do" in committed
@@ -320,7 +329,11 @@ def test_workflow_changes_wait_for_a_token_that_may_push_them(
     ci = ci / "workflows" / "ci.yml.jinja"
     ci.write_text(ci.read_text().replace("name: CI\n", "name: Checks\n"))
     later_release(setup.template)
-    base_ci = (setup.project / ".github/workflows/ci.yml").read_text()
+    ours = setup.project / ".github/workflows/ci.yml"
+    ours.write_text(ours.read_text().replace("name: CI\n", "name: Project CI\n"))
+    git(setup.project, "commit", "--quiet", "--all", "-m", "our name for the CI")
+    git(setup.project, "push", "--quiet", "origin", setup.base)
+    base_ci = ours.read_text()
 
     held = open_requests(setup, github)
     assert held.returncode == 0, held.stderr
@@ -328,17 +341,21 @@ def test_workflow_changes_wait_for_a_token_that_may_push_them(
     assert f"_commit: v{LATER}" in shown(setup, ".copier-answers.yml")
     body = github.pulls[1]["body"]
     assert "## Workflow changes to apply by hand" in body
-    assert "- `.github/workflows/ci.yml`" in body
+    assert "- `.github/workflows/ci.yml` (in the workflow patch below)" in body  # a conflict
     patch = body.split("```diff\n", 1)[1].split("\n```", 1)[0] + "\n"
     work = setup.project.parent / "work"
     git(setup.project.parent, "clone", "--quiet", "--branch", BRANCH, str(setup.origin), str(work))
     applied = subprocess.run(["git", "apply"], cwd=work, input=patch, text=True, check=False)
     assert applied.returncode == 0
-    assert "name: Checks\n" in (work / ".github/workflows/ci.yml").read_text()
+    applied_ci = (work / ".github/workflows/ci.yml").read_text()
+    assert "<<<<<<<" in applied_ci
+    assert "name: Checks\n" in applied_ci
+    assert "name: Project CI\n" in applied_ci
 
     pushed = open_requests(setup, github, TEMPLATE_UPDATE_TOKEN="workflow-scope-token")
     assert pushed.returncode == 0, pushed.stderr
     assert "name: Checks\n" in shown(setup, ".github/workflows/ci.yml")
+    assert "<<<<<<<" in shown(setup, ".github/workflows/ci.yml")
     assert "Workflow changes" not in github.pulls[1]["body"]
     assert list(github.pulls) == [1]
 
@@ -372,25 +389,27 @@ def test_a_gitlab_schedule_opens_a_merge_request_from_a_detached_checkout(
 ) -> None:
     git(setup.project, "checkout", "--quiet", "--detach")  # as GitLab's runner checks out
     later_release(setup.template)
-    env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith(("GITHUB_", "GITLAB_", "CI_"))
-    }  # fmt: skip
-    env |= {
-        "COPIER": f"{sys.executable} -m copier",
+    gitlab_ci = {
         "GITLAB_CI": "true",
         "CI_API_V4_URL": f"{gitlab.url}/api/v4",
         "CI_PROJECT_ID": "group/service",
         "CI_COMMIT_BRANCH": setup.base,
         "TEMPLATE_UPDATE_TOKEN": TOKEN,
     }
-    command = [sys.executable, "scripts/template_update.py", "pr"]
-    result = subprocess.run(command, cwd=setup.project, env=env, capture_output=True, text=True)
+    seen = setup.project.parent / "copier-saw.log"
+    copier_cli = setup.project.parent / "copier"  # Copier, noting the token each run could read
+    copier_cli.write_text(
+        f'#!/bin/sh\necho "$1 ${{TEMPLATE_UPDATE_TOKEN:-no token}}" >> {seen}\n'
+        f'exec {sys.executable} -m copier "$@"\n'
+    )
+    copier_cli.chmod(0o755)
+    result = run_pr(setup, gitlab_ci | {"COPIER": str(copier_cli)})
     assert result.returncode == 0, result.stderr
     assert f"_commit: v{LATER}" in shown(setup, ".copier-answers.yml")
     [request] = gitlab.requests.values()
     assert (request["source_branch"], request["target_branch"]) == (BRANCH, setup.base)
     assert "None: the update applied cleanly." in request["description"]
+    assert seen.read_text().splitlines() == ["check-update no token", "update no token"]
     assert git(setup.project, "branch", "--show-current").strip() == ""  # detached, as it was
     assert git(setup.project, "status", "--porcelain") == ""
 
@@ -401,10 +420,10 @@ def test_gitlab_merge_requests_are_opened_then_edited(tmp_path: Path, gitlab: Fa
     platform = updates.GitLab(
         f"{gitlab.url}/api/v4", TOKEN, "group/service", "https://gitlab.example", "group/service"
     )
-    assert platform.find(BRANCH, "main") is None
+    assert platform.find(BRANCH) is None
     url = platform.open(BRANCH, "main", "Update the template to 1.0.0", "body one")
     assert url == "https://gl/mr/1"
-    assert platform.find(BRANCH, "main") == "1"
+    assert platform.find(BRANCH) == "1"
     platform.edit("1", "Update the template to 1.1.0", "body two")
     request = gitlab.requests[1]
     assert request["description"] == "body two"
@@ -413,9 +432,39 @@ def test_gitlab_merge_requests_are_opened_then_edited(tmp_path: Path, gitlab: Fa
     assert platform.push_url() == f"https://oauth2:{TOKEN}@gitlab.example/group/service.git"
     wrong = updates.GitLab(f"{gitlab.url}/api/v4", "nope", "group/service", None, None)
     with pytest.raises(updates.DriftError, match="GitLab said 401"):
-        wrong.find(BRANCH, "main")
+        wrong.find(BRANCH)
     assert wrong.push_url() == "origin"
     said = f"fatal: could not read from 'https://oauth2:{TOKEN}@gitlab.example/group/service.git'"
     assert updates.redact(said) == (
         "fatal: could not read from 'https://gitlab.example/group/service.git'"
     )  # what git says reaches the job log without the token
+
+
+def test_a_description_stays_under_the_platforms_limit(tmp_path: Path) -> None:
+    updates = generated_module(render(tmp_path / "project"), "template_update", "scripts")
+    drift = updates.Drift("0.1.0", "0.9.0", True)
+    long_notes = [updates.Section(v, v, "- x\n" * 10_000) for v in ("0.9.0", "0.2.0")]
+    long_patch = updates.Held([".github/workflows/ci.yml"], "+ y\n" * 20_000)
+    body = updates.pull_request_body(drift, "gh:acme/template", long_notes, [], long_patch)
+    assert len(body) < updates.BODY_LIMIT
+    assert "Too long to show here: read the template's CHANGELOG, gh:acme/template." in body
+    assert "The patch is too long to show." in body
+
+    short_notes = [updates.Section("0.9.0", "0.9.0", "- x\n")]
+    short_patch = updates.Held([".github/workflows/ci.yml"], "+ y\n")
+    body = updates.pull_request_body(drift, "gh:acme/template", short_notes, [], short_patch)
+    assert "```diff\n+ y\n```" in body
+    assert "### [0.9.0](https://github.com/acme/template/blob/v0.9.0/CHANGELOG.md#090)" in body
+
+
+def test_pushes_carry_the_token_in_their_url_only(tmp_path: Path) -> None:
+    updates = generated_module(render(tmp_path / "project"), "template_update", "scripts")
+    plain = updates.GitHub("https://api.github.com", TOKEN, REPOSITORY, None, "https://github.com")
+    assert plain.push_url() == f"https://x-access-token:{TOKEN}@github.com/{REPOSITORY}.git"
+    assert plain.holds_workflows  # GITHUB_TOKEN may not push workflow changes
+    pusher = updates.GitHub(
+        "https://api.github.com", TOKEN, REPOSITORY, None, "https://github.com", "workflow-token"
+    )
+    assert pusher.push_url() == f"https://x-access-token:workflow-token@github.com/{REPOSITORY}.git"
+    assert not pusher.holds_workflows
+    assert updates.GitHub("http://127.0.0.1:1", TOKEN, REPOSITORY, None).push_url() == "origin"

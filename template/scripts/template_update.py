@@ -12,8 +12,8 @@
 - ``pr`` (the scheduled template-update workflow) does nothing when the project is current.
   Otherwise it runs the same update on a fresh ``template-update`` branch, commits the result,
   conflict markers included, pushes it and opens, or refreshes, one pull request (GitHub) or merge
-  request (GitLab) listing the files with conflicts and the CHANGELOG sections in between. It
-  never replaces a branch that holds commits of someone else's.
+  request (GitLab) listing the files with conflicts and the CHANGELOG sections in between. While
+  that request is open it never replaces a branch that holds commits of someone else's.
 
 Standard library only. ``COPIER`` names the Copier command (default: ``uvx --with
 copier-template-extensions copier``, as in the Makefile).
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_COPIER = "uvx --with copier-template-extensions copier"
+TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "TEMPLATE_UPDATE_TOKEN", "CI_JOB_TOKEN")
 ANSWERS_FILE = ".copier-answers.yml"
 _HOSTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 _SECTION = re.compile(r"^## (\d+(?:\.\d+)*)\b(.*)$", re.M)
@@ -70,6 +71,12 @@ def copier_command() -> list[str]:
     return shlex.split(os.environ.get("COPIER", DEFAULT_COPIER))
 
 
+def copier_env() -> dict[str, str]:
+    """The environment Copier runs in: this one without the platform tokens, as Copier runs the
+    template's own code."""
+    return {key: value for key, value in os.environ.items() if key not in TOKENS}
+
+
 def template_source(project: Path) -> str:
     """The template's ``_src_path`` as the answers file records it."""
     path = project / ANSWERS_FILE
@@ -85,7 +92,9 @@ def template_source(project: Path) -> str:
 def check(project: Path) -> Drift:
     """Run ``copier check-update`` in ``project``."""
     command = [*copier_command(), "check-update", "--output-format", "json"]
-    done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=project, env=copier_env(), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise DriftError(f"copier check-update failed: {done.stderr.strip() or done.stdout}")
     try:
@@ -287,7 +296,7 @@ def update(project: Path, env: dict[str, str] | None = None, force: bool = False
             print(f"The project is on the latest template release, {drift.latest}: no update.")
             return []
     command = [*copier_command(), *UPDATE_ARGS]
-    if subprocess.run(command, cwd=project, env=env, check=False).returncode != 0:
+    if subprocess.run(command, cwd=project, env=env or copier_env(), check=False).returncode:
         raise DriftError(f"{shlex.join(command)} failed (see above)")
     return conflicts(project)
 
@@ -298,7 +307,6 @@ BRANCH = "template-update"
 TRAILER = "Template-Update-Bot"  # "<release> <tree>": a commit ``pr`` made, as it made it
 WORKFLOWS = ".github/workflows/"
 BODY_LIMIT = 60_000  # GitHub refuses a description of more than 65,536 characters
-TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "TEMPLATE_UPDATE_TOKEN", "CI_JOB_TOKEN")
 
 
 class Platform:
@@ -334,8 +342,8 @@ class Platform:
             raise DriftError(f"{self.name} API at {self.api} is unreachable: {error}") from error
         return json.loads(body) if body.strip() else None
 
-    def find(self, branch: str, base: str) -> str | None:
-        """The open request from ``branch`` into ``base``, by its number."""
+    def find(self, branch: str) -> str | None:
+        """The open request from ``branch`` (into whichever branch), by its number."""
         raise NotImplementedError
 
     def open(self, branch: str, base: str, title: str, body: str) -> str:
@@ -360,14 +368,22 @@ class GitHub(Platform):
     name = "GitHub"
 
     def __init__(
-        self, api: str, token: str, repository: str, workflow: str | None, holds: bool = True
+        self,
+        api: str,
+        token: str,
+        repository: str,
+        workflow: str | None,
+        server: str | None = None,
+        pusher: str | None = None,
     ) -> None:
         super().__init__(api, token)
         self.repository = repository
         self.workflow = workflow
+        self.server = server
+        self.pusher = pusher or token
         # GITHUB_TOKEN can push no change to a workflow; a token with the workflow scope (a
-        # TEMPLATE_UPDATE_TOKEN secret the checkout pushes with) can.
-        self.holds_workflows = holds
+        # TEMPLATE_UPDATE_TOKEN secret) can.
+        self.holds_workflows = pusher is None
 
     @classmethod
     def from_env(cls, workflow: str | None) -> GitHub:
@@ -376,8 +392,9 @@ class GitHub(Platform):
         if not token or not repository:
             raise DriftError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set")
         api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-        holds = not os.environ.get("TEMPLATE_UPDATE_TOKEN")
-        return cls(api, token, repository, workflow, holds)
+        server = os.environ.get("GITHUB_SERVER_URL")
+        pusher = os.environ.get("TEMPLATE_UPDATE_TOKEN") or None
+        return cls(api, token, repository, workflow, server, pusher)
 
     def headers(self) -> dict[str, str]:
         return {
@@ -386,9 +403,9 @@ class GitHub(Platform):
             "X-GitHub-Api-Version": "2022-11-28",
         }
 
-    def find(self, branch: str, base: str) -> str | None:
+    def find(self, branch: str) -> str | None:
         owner = self.repository.split("/")[0]
-        query = urllib.parse.urlencode({"state": "open", "head": f"{owner}:{branch}", "base": base})
+        query = urllib.parse.urlencode({"state": "open", "head": f"{owner}:{branch}"})
         found = self.request("GET", f"/repos/{self.repository}/pulls?{query}")
         return str(found[0]["number"]) if found else None
 
@@ -401,6 +418,14 @@ class GitHub(Platform):
         payload = {"title": title, "body": body}
         edited = self.request("PATCH", f"/repos/{self.repository}/pulls/{number}", payload)
         return str(edited["html_url"])
+
+    def push_url(self) -> str:
+        # The checkout keeps no credentials (the template's code runs in the project): the token
+        # travels in this URL only.
+        if not self.server:
+            return "origin"
+        scheme, _, host = self.server.partition("://")
+        return f"{scheme}://x-access-token:{self.pusher}@{host}/{self.repository}.git"
 
     def started(self, branch: str) -> None:
         # Pushes made with GITHUB_TOKEN start no workflow; a dispatch does, and the pull request
@@ -440,10 +465,8 @@ class GitLab(Platform):
     def headers(self) -> dict[str, str]:
         return {"PRIVATE-TOKEN": self.token}
 
-    def find(self, branch: str, base: str) -> str | None:
-        query = urllib.parse.urlencode(
-            {"state": "opened", "source_branch": branch, "target_branch": base}
-        )
+    def find(self, branch: str) -> str | None:
+        query = urllib.parse.urlencode({"state": "opened", "source_branch": branch})
         found = self.request("GET", f"/projects/{self.project}/merge_requests?{query}")
         return str(found[0]["iid"]) if found else None
 
@@ -478,7 +501,7 @@ def update_env(project: Path) -> dict[str, str]:
     """The environment of the update: no platform token (the template's code runs in it), and
     a git user when git knows nobody (a CI runner): the CI's user on GitLab, else the Actions
     bot."""
-    env = {key: value for key, value in os.environ.items() if key not in TOKENS}
+    env = copier_env()
     known = subprocess.run(
         ["git", "config", "user.email"], cwd=project, capture_output=True, text=True, check=False
     )
@@ -506,21 +529,13 @@ class Held:
 
 
 def hold_back_workflows(project: Path) -> Held:
-    """Undo the update's changes to ``.github/workflows/``; what they were, as a patch."""
-    paths = [path for path in changed_files(project) if path.startswith(WORKFLOWS)]
+    """Take the update's changes to ``.github/workflows/`` out of the index (all changes are
+    added); what they were, as a patch."""
+    paths = git(project, "diff", "--cached", "--name-only", "HEAD", "--", WORKFLOWS).split()
     if not paths:
         return Held([], "")
-    git(project, "add", "--all", "--", *paths)
-    patch = git(project, "diff", "--cached", "--binary", "--", *paths)
-    git(project, "reset", "--quiet", "--", *paths)
-    for path in paths:
-        known = subprocess.run(
-            ["git", "cat-file", "-e", f"HEAD:{path}"], cwd=project, capture_output=True
-        )
-        if known.returncode == 0:
-            git(project, "checkout", "--quiet", "HEAD", "--", path)
-        else:
-            (project / path).unlink()
+    patch = git(project, "diff", "--cached", "--binary", "HEAD", "--", WORKFLOWS)
+    git(project, "reset", "--quiet", "HEAD", "--", WORKFLOWS)
     return Held(paths, patch)
 
 
@@ -552,7 +567,10 @@ def pull_request_body(
             "markers (`<<<<<<<` ... `>>>>>>>`) or apply the `*.rej` hunks, then push a new "
             "commit to this branch:"
         )
-        lines += ["", *(f"- `{path}`" for path in conflicted)]
+        lines += [""]
+        for path in conflicted:
+            where = " (in the workflow patch below)" if path in held.paths else ""
+            lines.append(f"- `{path}`{where}")
     else:
         lines.append("None: the update applied cleanly.")
     if held.paths:
@@ -561,15 +579,22 @@ def pull_request_body(
             "## Workflow changes to apply by hand",
             "",
             "The workflow's own token may not push changes to `.github/workflows/`, so these are "
-            "not on this branch. Apply the patch below to it (`git apply`, then commit), or let "
-            "the bot push them with a `TEMPLATE_UPDATE_TOKEN` secret (docs/updating.md):",
+            "not on this branch. Apply them before merging (`git apply` the patch below on this "
+            "branch, then commit): once merged, the project counts as updated and no later "
+            "update brings them again. A `TEMPLATE_UPDATE_TOKEN` secret lets the bot push them "
+            "(docs/updating.md).",
             "",
             *(f"- `{path}`" for path in held.paths),
         ]
         if len(held.patch) < BODY_LIMIT // 2:
             lines += ["", "```diff", held.patch.rstrip("\n"), "```"]
         else:
-            lines += ["", "(The patch is too long to show: run `make template-update` locally.)"]
+            lines += [
+                "",
+                "(The patch is too long to show. On the base branch, run `python3 "
+                "scripts/template_update.py update` and `git diff -- .github/workflows/ > "
+                "workflows.patch`, discard the rest, then `git apply workflows.patch` here.)",
+            ]
     notes = release_notes(drift, source, sections)
     if sum(len(line) + 1 for line in lines + notes) > BODY_LIMIT:
         notes = ["", f"(Too long to show here: read the template's CHANGELOG, {source}.)"]
@@ -604,9 +629,12 @@ def pull_request(project: Path, platform: Platform, base: str, branch: str = BRA
         print(f"The project is on the latest template release, {drift.latest}; nothing to do.")
         return 0
     require_clean(project)  # what the finally clause below throws away is the update's alone
+    current = git(project, "branch", "--show-current").strip()
+    if current and current != base:
+        raise DriftError(f"the update starts from {base}, but {current} is checked out")
     remote = platform.push_url()
     tip = remote_tip(project, remote, branch)
-    number = platform.find(branch, base)
+    number = platform.find(branch)
     if tip is not None and number is not None and not is_bots(project, tip):
         print(
             f"Branch {branch} holds commits that are not the bot's and its request is open; "
@@ -614,17 +642,14 @@ def pull_request(project: Path, platform: Platform, base: str, branch: str = BRA
             "propose this release."
         )
         return 0
-    start = (
-        git(project, "branch", "--show-current").strip()
-        or git(project, "rev-parse", "HEAD").strip()
-    )
+    start = current or git(project, "rev-parse", "HEAD").strip()
+    env = update_env(project)
     git(project, "checkout", "--quiet", "--detach")
     pushed = False
     try:
-        conflicted = update(project, env=update_env(project), force=True)  # checked above
-        held = hold_back_workflows(project) if platform.holds_workflows else Held([], "")
-        conflicted = [path for path in conflicted if path not in held.paths]
+        conflicted = update(project, env=env, force=True)  # checked above
         git(project, "add", "--all")
+        held = hold_back_workflows(project) if platform.holds_workflows else Held([], "")
         tree = git(project, "write-tree").strip()
         message = (
             f"Update the template to {drift.latest}\n\n"
@@ -633,7 +658,7 @@ def pull_request(project: Path, platform: Platform, base: str, branch: str = BRA
             + (f"\nHeld back: {', '.join(held.paths)}." if held.paths else "")
             + f"\n\n{TRAILER}: {drift.latest} {tree}\n"
         )
-        git(project, "commit", "--quiet", "--no-verify", "-m", message, env=update_env(project))
+        git(project, "commit", "--quiet", "--no-verify", "-m", message, env=env)
         if tip is not None and git(project, "rev-parse", tip + "^{tree}").strip() == tree:
             print(f"Branch {branch} already holds this update.")
         else:
@@ -643,14 +668,14 @@ def pull_request(project: Path, platform: Platform, base: str, branch: str = BRA
     finally:
         git(project, "reset", "--quiet", "--hard")
         git(project, "clean", "--quiet", "--force", "-d")
-        git(project, "checkout", "--quiet", start)
+        git(project, "checkout", "--quiet", start, "--")
     title = f"Update the template to {drift.latest}"
     sections = release_sections(project, source, drift)
     body = pull_request_body(drift, source, sections, conflicted, held)
     url = platform.edit(number, title, body) if number else platform.open(branch, base, title, body)
     noun = "file" if len(conflicted) == 1 else "files"
     print(f"{title}: {url}" + (f" ({len(conflicted)} {noun} with conflicts)" if conflicted else ""))
-    if pushed:
+    if pushed or number is None:  # a new commit, or a request its checks never reached
         try:
             platform.started(branch)
         except DriftError as error:  # the request stands; its checks can be started by hand
