@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from tests.releases import GIT_IDENTITY, build_history, git
+from tests.releases import GIT_IDENTITY, git, project_on_newest_release
 
 COPIER = [sys.executable, "-W", "ignore", "-m", "copier"]
 COPY = ["copy", "--trust", "--defaults", "--quiet"]
@@ -94,13 +94,6 @@ def project_update(project: Path) -> Timing:
     return timed(command, project, {"COPIER": " ".join(COPIER)})
 
 
-def generate_project(template: Path, project: Path) -> None:
-    """Copy the template into ``project`` and commit it: ``copier update`` needs a clean tree."""
-    copier(*COPY, str(template), str(project), cwd=project.parent)
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--no-verify", "-m", "generated")
-
-
 def changes(project: Path) -> str:
     """What ``git status`` reports in ``project`` (ignored files too): empty after a no-op."""
     return git(project, "status", "--porcelain", "--ignored", "--untracked-files=all")
@@ -114,9 +107,7 @@ class Timings(NamedTuple):
 
 def measure(rounds: int, workdir: Path) -> Timings:
     """Time ``rounds`` fresh copies and no-op updates, alternating which runs first."""
-    template, _, version = build_history(workdir / "template")
-    project = workdir / "project"
-    generate_project(template, project)
+    template, project, version = project_on_newest_release(workdir)
     before = changes(project)
     timings = Timings([], [], [])
 

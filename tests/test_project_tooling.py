@@ -111,6 +111,20 @@ def test_template_update_leaves_a_project_on_the_latest_release_alone(
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_template_update_takes_a_newer_release_then_lists_conflicts_and_checks(
+    released: tuple[Path, Path, str],
+) -> None:
+    template, project, _ = released
+    later_release(template)
+    copier_cli = f"COPIER={sys.executable} -m copier"
+    # RUN=echo: `make check` prints the commands it would run instead of running the suite.
+    result = make(project, "template-update", copier_cli, "RUN=echo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"_commit: v{LATER}" in (project / ".copier-answers.yml").read_text()
+    assert "No conflicts." in result.stdout
+    assert "ruff check ." in result.stdout  # then the project's checks
+
+
 def test_template_check_reports_a_newer_release_without_failing(
     tmp_path: Path, released: tuple[Path, Path, str]
 ) -> None:

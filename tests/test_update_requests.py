@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,7 +103,10 @@ class FakeGitLab:
         return 404, {"message": "404 Not found"}
 
 
-def serve(platform: FakeGitHub | FakeGitLab) -> Iterator[None]:
+@contextmanager
+def serving(platform: FakeGitHub | FakeGitLab) -> Iterator[None]:
+    """``platform`` answering HTTP on a free local port (its ``url``) while in the block."""
+
     class Handler(BaseHTTPRequestHandler):
         def handle_one(self) -> None:
             parts = urlsplit(self.path)
@@ -141,14 +145,14 @@ def serve(platform: FakeGitHub | FakeGitLab) -> Iterator[None]:
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     platform = FakeGitHub()
-    for _ in serve(platform):
+    with serving(platform):
         yield platform
 
 
 @pytest.fixture
 def gitlab() -> Iterator[FakeGitLab]:
     platform = FakeGitLab()
-    for _ in serve(platform):
+    with serving(platform):
         yield platform
 
 

@@ -9,6 +9,8 @@
   another one (GitLab shows an allowed failure with that status as a warning).
 - ``update`` (``make template-update``) runs ``copier update`` on a clean work tree, leaving
   conflict markers inline; on a project already on the latest release it does nothing.
+- ``conflicts`` (``make template-conflicts``) lists the files holding conflict markers and the
+  ``*.rej`` files; it exits 1 when there are any.
 - ``pr`` (the scheduled template-update workflow) does nothing when the project is current.
   Otherwise it runs the same update on a fresh ``template-update`` branch, commits the result,
   conflict markers included, pushes it and opens, or refreshes, one pull request (GitHub) or merge
@@ -255,10 +257,17 @@ def changed_files(project: Path) -> list[str]:
     return paths
 
 
-def conflicts(project: Path) -> list[str]:
-    """The changed files an update left conflict markers in, and its ``*.rej`` files."""
+def project_files(project: Path) -> list[str]:
+    """Every file git sees in ``project``: tracked, and untracked but not ignored."""
+    listed = git(project, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return sorted(set(listed.split("\0")) - {""})
+
+
+def conflicts(project: Path, paths: list[str] | None = None) -> list[str]:
+    """Of ``paths`` (default: every file of the project), those holding conflict markers, and
+    the ``*.rej`` files: what an update could not merge."""
     found = []
-    for path in changed_files(project):
+    for path in project_files(project) if paths is None else paths:
         file = project / path
         if path.endswith(".rej"):
             found.append(path)
@@ -298,7 +307,7 @@ def update(project: Path, env: dict[str, str] | None = None, force: bool = False
     command = [*copier_command(), *UPDATE_ARGS]
     if subprocess.run(command, cwd=project, env=env or copier_env(), check=False).returncode:
         raise DriftError(f"{shlex.join(command)} failed (see above)")
-    return conflicts(project)
+    return conflicts(project, changed_files(project))
 
 
 # --- pull requests -------------------------------------------------------------------------------
@@ -314,9 +323,15 @@ class Platform:
 
     name = "platform"
 
-    def __init__(self, api: str, token: str) -> None:
+    push_user = ""
+    """The user name a token pushes as, in a URL."""
+
+    def __init__(self, api: str, token: str, server: str | None, path: str | None) -> None:
         self.api = api.rstrip("/")
         self.token = token
+        self.server = server  # e.g. https://github.com; no server: push to ``origin``
+        self.path = path  # the repository's path on the server
+        self.push_token = token
 
     holds_workflows = False
     """Whether pushes with this platform's token may not change ``.github/workflows/``."""
@@ -358,14 +373,19 @@ class Platform:
         """Start what checks the new commit on ``branch`` (nothing by default)."""
 
     def push_url(self) -> str:
-        """Where the branch is pushed: a remote's name or a URL."""
-        return "origin"
+        """Where the branch is pushed: a URL with the token, as the checkout keeps none (the
+        template's code runs in the project); ``origin`` when the server is unknown."""
+        if not self.server or not self.path:
+            return "origin"
+        scheme, _, host = self.server.partition("://")
+        return f"{scheme}://{self.push_user}:{self.push_token}@{host}/{self.path}.git"
 
 
 class GitHub(Platform):
     """Pull requests through the REST API, with the workflow's ``GITHUB_TOKEN``."""
 
     name = "GitHub"
+    push_user = "x-access-token"
 
     def __init__(
         self,
@@ -376,11 +396,10 @@ class GitHub(Platform):
         server: str | None = None,
         pusher: str | None = None,
     ) -> None:
-        super().__init__(api, token)
+        super().__init__(api, token, server, repository)
         self.repository = repository
         self.workflow = workflow
-        self.server = server
-        self.pusher = pusher or token
+        self.push_token = pusher or token
         # GITHUB_TOKEN can push no change to a workflow; a token with the workflow scope (a
         # TEMPLATE_UPDATE_TOKEN secret) can.
         self.holds_workflows = pusher is None
@@ -419,14 +438,6 @@ class GitHub(Platform):
         edited = self.request("PATCH", f"/repos/{self.repository}/pulls/{number}", payload)
         return str(edited["html_url"])
 
-    def push_url(self) -> str:
-        # The checkout keeps no credentials (the template's code runs in the project): the token
-        # travels in this URL only.
-        if not self.server:
-            return "origin"
-        scheme, _, host = self.server.partition("://")
-        return f"{scheme}://x-access-token:{self.pusher}@{host}/{self.repository}.git"
-
     def started(self, branch: str) -> None:
         # Pushes made with GITHUB_TOKEN start no workflow; a dispatch does, and the pull request
         # shows its checks.
@@ -440,14 +451,13 @@ class GitLab(Platform):
     neither push nor open merge requests)."""
 
     name = "GitLab"
+    push_user = "oauth2"
 
     def __init__(
         self, api: str, token: str, project: str, server: str | None, path: str | None
     ) -> None:
-        super().__init__(api, token)
+        super().__init__(api, token, server, path)
         self.project = urllib.parse.quote(project, safe="")
-        self.server = server
-        self.path = path
 
     @classmethod
     def from_env(cls) -> GitLab:
@@ -482,12 +492,6 @@ class GitLab(Platform):
         payload = {"title": title, "description": body}
         path = f"/projects/{self.project}/merge_requests/{number}"
         return str(self.request("PUT", path, payload)["web_url"])
-
-    def push_url(self) -> str:
-        if not self.server or not self.path:
-            return "origin"
-        scheme, _, host = self.server.partition("://")
-        return f"{scheme}://oauth2:{self.token}@{host}/{self.path}.git"
 
 
 def platform_from_env(workflow: str | None) -> Platform:
@@ -694,10 +698,21 @@ def default_base(project: Path) -> str:
     return current
 
 
+def list_conflicts(project: Path) -> int:
+    """Print the files left in conflict (``make template-conflicts``); 1 when there are any."""
+    found = conflicts(project)
+    if not found:
+        print("No conflicts.")
+        return 0
+    print("Resolve these files, then commit:")
+    print("\n".join(f"./{path}" for path in found))
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; its exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["check", "update", "pr"])
+    parser.add_argument("action", choices=["check", "update", "conflicts", "pr"])
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument(
         "--outdated-status", type=int, default=0, help="check: exit status when a release is newer"
@@ -714,6 +729,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "update":
             update(args.project, force=args.force)
             return 0
+        if args.action == "conflicts":
+            return list_conflicts(args.project)
         if args.action == "pr":
             platform = platform_from_env(args.dispatch)
             return pull_request(args.project, platform, args.base or default_base(args.project))
